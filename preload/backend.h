@@ -1,0 +1,40 @@
+/* backend.h: what the guest runtime needs from a backend (KVM or /dev/dune). */
+#ifndef DUNE_BACKEND_H
+#define DUNE_BACKEND_H
+
+#include <stdint.h>
+
+#include "runtime.h"
+
+/* The CPU state a new vCPU starts with, in backend-neutral terms. */
+struct cpu_setup {
+	uint64_t cr0, cr3, cr4, efer;
+	uint64_t gdt_base, idt_base, tss_base;
+	uint16_t gdt_limit, idt_limit, tss_limit;
+	int cpl;                 /* 3 or 0: selects the CS/SS pair */
+	uint64_t fs_base, gs_base;
+	uint64_t star, lstar, sfmask;
+};
+
+struct backend_ops {
+	const char *name;
+	uint32_t kind;           /* enum dune_backend_kind */
+	/* Open the device and create the VM. On failure, returns -errno and fills
+	 * why with one sentence saying what is wrong and what to do. */
+	int (*open)(char *why, size_t why_len);
+	/* Back [start, start + size) of guest-physical memory with the same host range. */
+	int (*add_memory)(uint64_t start, uint64_t size);
+	int (*vcpu_create)(struct vcpu *v, const struct cpu_setup *setup,
+			   const struct guest_regs *regs);
+	/* Run until the guest needs the runtime. Returns an enum exit_kind, or
+	 * -1 after reporting a fatal exit (the caller ends the process). */
+	int (*vcpu_run)(struct vcpu *v);
+	/* The faulting address of the last page fault, and the CPL the guest is at. */
+	uint64_t (*fault_address)(struct vcpu *v);
+	/* Print what the backend knows about a dying vCPU (exit reason, sregs). */
+	void (*dump)(struct vcpu *v);
+};
+
+extern const struct backend_ops kvm_backend;
+
+#endif

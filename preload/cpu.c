@@ -1,0 +1,113 @@
+/* cpu.c: GDT, TSS, IDT and the stub page: the little x86 "kernel" of the guest.
+ *
+ * All of it lives in supervisor-only pages, so a program at CPL3 can neither
+ * read nor change it. Exceptions go through IST1 so that a fault at CPL0
+ * (DUNE_RING=0) never writes into the program's red zone.
+ */
+#include "cpu.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "arch.h"
+#include "memory.h"
+
+extern const char dune_stubs_start[], dune_stubs_end[];
+
+#define SUPERVISOR_RW (PTE_P | PTE_W | PTE_A | PTE_D | PTE_NX)
+#define SUPERVISOR_RX (PTE_P | PTE_A)
+
+#define TSS_RSP0       4
+#define TSS_IST1       36
+#define TSS_IOMAP_BASE 102
+#define TSS_SIZE       104
+#define IOMAP_BYTES    32 /* ports 0-255, enough for ours */
+
+static void idt_gate(uint64_t *idt, int vec, uint64_t handler, int dpl)
+{
+	uint64_t lo = (handler & 0xffff) | ((uint64_t)SEL_KERNEL_CS << 16) |
+		      (1ull << 32) /* IST1 */ | ((uint64_t)(0x8e | dpl << 5) << 40) |
+		      ((handler >> 16 & 0xffff) << 48);
+
+	idt[2 * vec] = lo;
+	idt[2 * vec + 1] = handler >> 32;
+}
+
+int cpu_init(struct guest *g)
+{
+	size_t len = dune_stubs_end - dune_stubs_start;
+
+	g->stubs = mem_alloc_reserved(g, PAGE_SIZE, SUPERVISOR_RX);
+	g->idt = mem_alloc_reserved(g, PAGE_SIZE, SUPERVISOR_RW);
+	if (!g->stubs || !g->idt || len > PAGE_SIZE)
+		return -ENOMEM;
+	memcpy(g->stubs, dune_stubs_start, len);
+	for (int vec = 0; vec < 32; vec++) {
+		/* int3 and into are allowed from CPL3, as on Linux. */
+		int dpl = vec == 3 || vec == 4 ? 3 : 0;
+
+		idt_gate(g->idt, vec, (uint64_t)g->stubs + STUB_EXCEPTIONS + vec * STUB_EXC_SIZE, dpl);
+	}
+	return 0;
+}
+
+/* Linux lets programs use rdfsbase and friends where the CPU has them; so do we. */
+static int host_has_fsgsbase(void)
+{
+	uint32_t eax, ebx, ecx, edx;
+
+	__asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7), "c"(0));
+	return ebx & 1;
+}
+
+static uint64_t tss_descriptor_low(uint64_t base, uint32_t limit)
+{
+	return (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
+	       ((uint64_t)(limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
+}
+
+int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
+{
+	struct vcpu_area *a = mem_alloc_reserved(g, sizeof(*a), SUPERVISOR_RW);
+	uint8_t *tss, *iomap;
+	uint64_t ist_top;
+
+	if (!a)
+		return -ENOMEM;
+	v->area = a;
+	a->gdt[SEL_KERNEL_CS >> 3] = 0x00af9b000000ffffull;
+	a->gdt[SEL_KERNEL_DS >> 3] = 0x00cf93000000ffffull;
+	a->gdt[SEL_USER32_CS >> 3] = 0x00cffb000000ffffull;
+	a->gdt[SEL_USER_DS >> 3] = 0x00cff3000000ffffull;
+	a->gdt[SEL_USER_CS >> 3] = 0x00affb000000ffffull;
+
+	tss = a->tss;
+	iomap = tss + TSS_SIZE;
+	ist_top = (uint64_t)(a->ist_stack + sizeof(a->ist_stack));
+	memcpy(tss + TSS_RSP0, &ist_top, 8);
+	memcpy(tss + TSS_IST1, &ist_top, 8);
+	*(uint16_t *)(tss + TSS_IOMAP_BASE) = TSS_SIZE;
+	memset(iomap, 0xff, IOMAP_BYTES + 1);
+	/* A rewritten syscall site may exit from CPL3 with one port, and only that. */
+	iomap[PORT_SYSCALL_SITE / 8] &= ~(1u << (PORT_SYSCALL_SITE % 8));
+	a->gdt[SEL_TSS >> 3] = tss_descriptor_low((uint64_t)tss, TSS_SIZE + IOMAP_BYTES);
+	a->gdt[(SEL_TSS >> 3) + 1] = (uint64_t)tss >> 32;
+
+	*c = (struct cpu_setup){
+		.cr0 = CR0_PE | CR0_MP | CR0_ET | CR0_NE | CR0_WP | CR0_AM | CR0_PG,
+		.cr3 = (uint64_t)g->pt.pml4,
+		.cr4 = CR4_PAE | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE,
+		.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE,
+		.gdt_base = (uint64_t)a->gdt, .gdt_limit = sizeof(a->gdt) - 1,
+		.idt_base = (uint64_t)g->idt, .idt_limit = 32 * 16 - 1,
+		.tss_base = (uint64_t)tss, .tss_limit = TSS_SIZE + IOMAP_BYTES,
+		.cpl = g->cfg.ring,
+		.fs_base = v->fs_base, .gs_base = v->gs_base,
+		.star = (uint64_t)SEL_USER32_CS << 48 | (uint64_t)SEL_KERNEL_CS << 32,
+		.lstar = (uint64_t)g->stubs + (g->cfg.ring == 3 ? STUB_SYSCALL_RING3 : STUB_SYSCALL_RING0),
+		.sfmask = g->cfg.ring == 3 ? SFMASK_RING3 : 0,
+	};
+	if (host_has_fsgsbase())
+		c->cr4 |= CR4_FSGSBASE;
+	return 0;
+}

@@ -1,0 +1,13 @@
+/* cpu.h: the guest's descriptor tables, stubs and initial CPU state. */
+#ifndef DUNE_CPU_H
+#define DUNE_CPU_H
+
+#include "backend.h"
+#include "runtime.h"
+
+/* Build the shared IDT and stub page once per process. */
+int cpu_init(struct guest *g);
+/* Give a new vCPU its GDT, TSS and IST stack, and describe its first state. */
+int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *out);
+
+#endif

@@ -1,0 +1,90 @@
+/* entry.c: the constructor of libdunepre.so, which moves the process into the guest.
+ *
+ * Order: settings, backend, memory, descriptor tables, vCPU; then the thread
+ * switches to a private host stack and its registers become the vCPU's, so the
+ * constructor returns, in the guest, to whatever called it.
+ */
+#include <asm/prctl.h>
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend.h"
+#include "cpu.h"
+#include "guest.h"
+#include "log.h"
+#include "memory.h"
+#include "rawsys.h"
+
+#define HOST_STACK_SIZE (256u << 10)
+
+struct guest dune_guest;
+static struct vcpu main_vcpu;
+static struct cpu_setup main_setup;
+
+void dune_enter_guest(struct guest_regs *regs, void *host_stack_top,
+		      void (*host_loop)(struct guest_regs *regs));
+
+static const struct backend_ops *pick_backend(const struct dune_config *cfg)
+{
+	if (cfg->backend && !strcmp(cfg->backend, "dev"))
+		dune_fatal("DUNE_BACKEND=dev: the /dev/dune backend is not part of this build yet; "
+			   "use DUNE_BACKEND=kvm or leave it unset");
+	return &kvm_backend;
+}
+
+static void host_main(struct guest_regs *regs)
+{
+	struct guest *g = &dune_guest;
+	int r = g->backend->vcpu_create(&main_vcpu, &main_setup, regs);
+
+	if (r)
+		dune_fatal("cannot create the vCPU: %s", strerror(-r));
+	vcpu_loop(g, &main_vcpu);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + t.tv_nsec;
+}
+
+__attribute__((constructor(101))) static void dune_preload_init(void)
+{
+	struct guest *g = &dune_guest;
+	struct guest_regs regs = { .rflags = 0x202 };
+	int saved_errno = errno;
+	char why[512];
+	uint8_t *host_stack;
+	int r;
+
+	g->start_ns = now_ns();
+	config_load(&g->cfg);
+	g->backend = pick_backend(&g->cfg);
+	r = g->backend->open(why, sizeof(why));
+	if (r)
+		dune_fatal("%s", why);
+	rewrite_init();
+	if ((r = mem_init(g)))
+		dune_fatal("cannot mirror this process's memory into the guest: %s", strerror(-r));
+	if ((r = cpu_init(g)))
+		dune_fatal("cannot build the guest's descriptor tables: %s", strerror(-r));
+
+	raw_syscall2(SYS_arch_prctl, ARCH_GET_FS, &main_vcpu.fs_base);
+	raw_syscall2(SYS_arch_prctl, ARCH_GET_GS, &main_vcpu.gs_base);
+	main_vcpu.id = 0;
+	if ((r = cpu_setup_vcpu(g, &main_vcpu, &main_setup)))
+		dune_fatal("cannot set up the vCPU: %s", strerror(-r));
+	g->main_vcpu = &main_vcpu;
+
+	/* The host side's stack is invisible to the guest (PTE flags 0). */
+	host_stack = mem_alloc_reserved(g, HOST_STACK_SIZE, 0);
+	if (!host_stack)
+		dune_fatal("cannot allocate the host stack");
+
+	errno = saved_errno;
+	dune_enter_guest(&regs, host_stack + HOST_STACK_SIZE, host_main);
+	/* From here on, this is the guest. */
+}

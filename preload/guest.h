@@ -1,0 +1,31 @@
+/* guest.h: the host-side handlers of guest exits, one file each. */
+#ifndef DUNE_GUEST_H
+#define DUNE_GUEST_H
+
+#include "runtime.h"
+
+/* vcpu.c: run a vCPU until the process ends. */
+__attribute__((noreturn)) void vcpu_loop(struct guest *g, struct vcpu *v);
+/* vcpu.c: report a state the runtime cannot handle, with registers and a
+ * backtrace of the guest, and end the process with status 126. */
+__attribute__((noreturn)) void vcpu_die(struct guest *g, struct vcpu *v, const char *why);
+
+/* syscall.c: execute the syscall in v->regs on the host and store the result. */
+void syscall_handle(struct guest *g, struct vcpu *v);
+
+/* exception.c: handle the exception frame the stub left at v->regs->rsp. */
+void exception_handle(struct guest *g, struct vcpu *v);
+/* exception.c: end the process by sig, as the kernel's default action would. */
+__attribute__((noreturn)) void die_by_signal(struct guest *g, int sig);
+
+/* rewrite.c: turn the syscall instruction at site into a direct exit. */
+void rewrite_init(void);
+void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site);
+
+/* report.c: the exit report (DUNE_REPORT=1). */
+void report_print(struct guest *g);
+
+/* config.c: read DUNE_* from the environment; bad values are fatal. */
+void config_load(struct dune_config *cfg);
+
+#endif

@@ -1,0 +1,397 @@
+/* kvm.c: the /dev/kvm backend.
+ *
+ * One VM per process, one vCPU per thread. Registers travel through the
+ * kvm_run page (KVM_CAP_SYNC_REGS), so a syscall exit costs one ioctl.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "arch.h"
+#include "backend.h"
+#include "log.h"
+#include "rawsys.h"
+
+_Static_assert(sizeof(struct guest_regs) == sizeof(struct kvm_regs), "guest_regs layout");
+_Static_assert(offsetof(struct guest_regs, rip) == offsetof(struct kvm_regs, rip), "rip");
+_Static_assert(offsetof(struct guest_regs, r15) == offsetof(struct kvm_regs, r15), "r15");
+_Static_assert(offsetof(struct guest_regs, rbx) == 8 && offsetof(struct guest_regs, rbp) == 56 &&
+	       offsetof(struct guest_regs, r12) == 96 && offsetof(struct guest_regs, rsp) == 48,
+	       "enter.S offsets");
+
+#define MSR_IA32_TSC 0x10
+
+struct kvm_vcpu_state {
+	struct kvm_run *run;
+	size_t run_size;
+	uint16_t last_port;
+};
+
+static int kvm_fd = -1;
+static int vm_fd = -1;
+static int next_slot;
+static int max_slots;
+static struct kvm_cpuid2 *cpuid;
+
+static struct kvm_vcpu_state vcpu_states[1];
+
+static int xioctl(int fd, unsigned long req, void *arg)
+{
+	long r = raw_ioctl(fd, req, arg);
+
+	return r < 0 ? (int)r : (int)r;
+}
+
+static struct kvm_cpuid2 *supported_cpuid(void)
+{
+	for (int n = 64; n <= 4096; n *= 2) {
+		struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
+
+		if (!c)
+			return NULL;
+		c->nent = n;
+		if (xioctl(kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0)
+			return c;
+		free(c);
+	}
+	return NULL;
+}
+
+/* Replace KVM's hypervisor leaves by dune's signature at 0x40000000. */
+static void set_signature(struct kvm_cpuid2 *c)
+{
+	uint32_t out = 0;
+	bool have = false;
+
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 0x40000000) {
+			e->eax = 0x40000000;
+			memcpy(&e->ebx, "Dune", 4);
+			memcpy(&e->ecx, "Dune", 4);
+			memcpy(&e->edx, "Dune", 4);
+			have = true;
+		} else if ((e->function & 0xffff0000) == 0x40000000) {
+			continue; /* drop KVM's paravirtual feature leaves */
+		}
+		c->entries[out++] = *e;
+	}
+	c->nent = out;
+	if (!have) {
+		struct kvm_cpuid_entry2 *e = &c->entries[c->nent++];
+
+		memset(e, 0, sizeof(*e));
+		e->function = 0x40000000;
+		e->eax = 0x40000000;
+		memcpy(&e->ebx, "DuneDuneDune", 12);
+	}
+}
+
+static int kvm_open(char *why, size_t len)
+{
+	int r;
+
+	kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm_fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT)
+			snprintf(why, len, "/dev/kvm does not exist: this machine has no KVM. Enable "
+				 "VT-x or AMD-V and load kvm_intel or kvm_amd (modprobe kvm_intel), "
+				 "or run the program inside tests/vm/kvm-run");
+		else if (e == EACCES || e == EPERM)
+			snprintf(why, len, "cannot open /dev/kvm: %s. Give this user access to it "
+				 "(usermod -aG kvm USER, then log in again)", strerror(e));
+		else
+			snprintf(why, len, "cannot open /dev/kvm: %s", strerror(e));
+		return -e;
+	}
+	r = xioctl(kvm_fd, KVM_GET_API_VERSION, NULL);
+	if (r != KVM_API_VERSION) {
+		snprintf(why, len, "/dev/kvm speaks KVM API version %d, dune needs %d", r,
+			 KVM_API_VERSION);
+		return -EINVAL;
+	}
+	if (xioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)KVM_CAP_SYNC_REGS) <= 0) {
+		snprintf(why, len, "this KVM lacks KVM_CAP_SYNC_REGS (Linux 4.16 or newer needed)");
+		return -EINVAL;
+	}
+	max_slots = xioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)KVM_CAP_NR_MEMSLOTS);
+	if (max_slots <= 0)
+		max_slots = 32;
+	vm_fd = xioctl(kvm_fd, KVM_CREATE_VM, (void *)0);
+	if (vm_fd < 0) {
+		snprintf(why, len, "KVM_CREATE_VM failed: %s", strerror(-vm_fd));
+		return vm_fd;
+	}
+	cpuid = supported_cpuid();
+	if (!cpuid) {
+		snprintf(why, len, "KVM_GET_SUPPORTED_CPUID failed");
+		return -EINVAL;
+	}
+	set_signature(cpuid);
+	return 0;
+}
+
+static int kvm_add_memory(uint64_t start, uint64_t size)
+{
+	struct kvm_userspace_memory_region region = {
+		.slot = next_slot,
+		.guest_phys_addr = start,
+		.memory_size = size,
+		.userspace_addr = start,
+	};
+	int r;
+
+	if (next_slot >= max_slots)
+		return -ENOSPC;
+	r = xioctl(vm_fd, KVM_SET_USER_MEMORY_REGION, &region);
+	if (r == 0)
+		next_slot++;
+	return r;
+}
+
+static void set_segment(struct kvm_segment *s, uint16_t sel, int code, int dpl)
+{
+	*s = (struct kvm_segment){
+		.base = 0, .limit = 0xffffffff, .selector = sel,
+		.type = code ? 0xb : 0x3, .present = 1, .dpl = dpl, .s = 1,
+		.l = code, .db = !code, .g = 1,
+	};
+}
+
+static uint64_t xcr0_supported(void)
+{
+	uint32_t lo, hi;
+	uint64_t host, allowed = 0;
+
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	host = (uint64_t)hi << 32 | lo;
+	for (uint32_t i = 0; i < cpuid->nent; i++)
+		if (cpuid->entries[i].function == 0xd && cpuid->entries[i].index == 0)
+			allowed = (uint64_t)cpuid->entries[i].edx << 32 | cpuid->entries[i].eax;
+	return host & allowed;
+}
+
+static int set_msrs(int fd, const struct cpu_setup *c)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[4];
+	} m = { .hdr.nmsrs = 4 };
+
+	m.e[0] = (struct kvm_msr_entry){ .index = MSR_STAR, .data = c->star };
+	m.e[1] = (struct kvm_msr_entry){ .index = MSR_LSTAR, .data = c->lstar };
+	m.e[2] = (struct kvm_msr_entry){ .index = MSR_SFMASK, .data = c->sfmask };
+	m.e[3] = (struct kvm_msr_entry){ .index = MSR_CSTAR, .data = c->lstar };
+	return xioctl(fd, KVM_SET_MSRS, &m) == 4 ? 0 : -EINVAL;
+}
+
+/* Guest TSC = host TSC, so the vDSO's clock works unchanged in the guest. */
+static void set_tsc(int fd)
+{
+	uint64_t zero = 0;
+	struct kvm_device_attr attr = {
+		.group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET, .addr = (uint64_t)&zero,
+	};
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} m = { .hdr.nmsrs = 1 };
+
+	if (xioctl(fd, KVM_SET_DEVICE_ATTR, &attr) == 0)
+		return;
+	m.e = (struct kvm_msr_entry){ .index = MSR_IA32_TSC, .data = __builtin_ia32_rdtsc() };
+	xioctl(fd, KVM_SET_MSRS, &m);
+}
+
+static int set_sregs(int fd, const struct cpu_setup *c)
+{
+	struct kvm_sregs s;
+	int dpl = c->cpl;
+	int r = xioctl(fd, KVM_GET_SREGS, &s);
+
+	if (r)
+		return r;
+	set_segment(&s.cs, dpl ? SEL_USER_CS : SEL_KERNEL_CS, 1, dpl);
+	set_segment(&s.ss, dpl ? SEL_USER_DS : SEL_KERNEL_DS, 0, dpl);
+	set_segment(&s.ds, 0, 0, dpl);
+	set_segment(&s.es, 0, 0, dpl);
+	set_segment(&s.fs, 0, 0, dpl);
+	set_segment(&s.gs, 0, 0, dpl);
+	s.fs.base = c->fs_base;
+	s.gs.base = c->gs_base;
+	s.tr = (struct kvm_segment){ .base = c->tss_base, .limit = c->tss_limit,
+				     .selector = SEL_TSS, .type = 0xb, .present = 1 };
+	s.ldt = (struct kvm_segment){ .unusable = 1 };
+	s.gdt.base = c->gdt_base;
+	s.gdt.limit = c->gdt_limit;
+	s.idt.base = c->idt_base;
+	s.idt.limit = c->idt_limit;
+	s.cr0 = c->cr0;
+	s.cr3 = c->cr3;
+	s.cr4 = c->cr4;
+	s.efer = c->efer;
+	return xioctl(fd, KVM_SET_SREGS, &s);
+}
+
+static int set_fpu(int fd)
+{
+	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
+	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs[0] = { .xcr = 0, .value = xcr0_supported() } };
+	int r = xioctl(fd, KVM_SET_FPU, &fpu);
+
+	return r ? r : xioctl(fd, KVM_SET_XCRS, &xcrs);
+}
+
+static int kvm_vcpu_create(struct vcpu *v, const struct cpu_setup *setup,
+			   const struct guest_regs *regs)
+{
+	struct kvm_vcpu_state *s = &vcpu_states[0];
+	int fd, r;
+
+	fd = xioctl(vm_fd, KVM_CREATE_VCPU, (void *)v->id);
+	if (fd < 0)
+		return fd;
+	v->fd = fd;
+	s->run_size = xioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
+	s->run = mmap(NULL, s->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (s->run == MAP_FAILED)
+		return -errno;
+	v->backend_state = s;
+
+	if ((r = xioctl(fd, KVM_SET_CPUID2, cpuid)) ||
+	    (r = set_sregs(fd, setup)) ||
+	    (r = set_msrs(fd, setup)) ||
+	    (r = set_fpu(fd)))
+		return r;
+	set_tsc(fd);
+
+	s->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	v->regs = (struct guest_regs *)&s->run->s.regs.regs;
+	*v->regs = *regs;
+	v->regs_dirty = true;
+	return 0;
+}
+
+/* Load a changed FS/GS base (arch_prctl) into the vCPU. */
+static int load_bases(struct vcpu *v)
+{
+	struct kvm_sregs s;
+	int r = xioctl(v->fd, KVM_GET_SREGS, &s);
+
+	if (r)
+		return r;
+	s.fs.base = v->fs_base;
+	s.gs.base = v->gs_base;
+	v->sregs_dirty = false;
+	return xioctl(v->fd, KVM_SET_SREGS, &s);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + t.tv_nsec;
+}
+
+static int kvm_vcpu_run(struct vcpu *v)
+{
+	struct kvm_vcpu_state *s = v->backend_state;
+	struct kvm_run *run = s->run;
+	uint64_t t0;
+	long r;
+
+	if (v->sregs_dirty && load_bases(v)) {
+		dune_error("cannot load FS/GS base into the vCPU");
+		return -1;
+	}
+	if (v->regs_dirty) {
+		run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+		v->regs_dirty = false;
+	}
+	t0 = now_ns();
+	r = raw_ioctl(v->fd, KVM_RUN, NULL);
+	v->stats.guest_ns += now_ns() - t0;
+	v->exits++;
+	if (r == -EINTR || r == -EAGAIN)
+		return EXIT_INTERRUPTED;
+	if (r < 0) {
+		dune_error("KVM_RUN failed: %s (rip %#llx)", strerror((int)-r),
+			   (unsigned long long)run->s.regs.regs.rip);
+		return -1;
+	}
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		s->last_port = run->io.port;
+		if (run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1) {
+			if (run->io.port == PORT_SYSCALL_STUB)
+				return EXIT_SYSCALL_STUB;
+			if (run->io.port == PORT_SYSCALL_SITE)
+				return EXIT_SYSCALL_SITE;
+			if (run->io.port == PORT_EXCEPTION)
+				return EXIT_EXCEPTION;
+		}
+		dune_error("the guest did I/O on port %#x, which dune does not expect", run->io.port);
+		return -1;
+	case KVM_EXIT_INTR:
+		return EXIT_INTERRUPTED;
+	case KVM_EXIT_SHUTDOWN:
+		dune_error("the guest vCPU shut down (triple fault)");
+		return -1;
+	case KVM_EXIT_FAIL_ENTRY:
+		dune_error("KVM could not enter the guest (hardware reason %#llx)",
+			   (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		return -1;
+	case KVM_EXIT_INTERNAL_ERROR:
+		dune_error("KVM internal error, suberror %u", run->internal.suberror);
+		return -1;
+	case KVM_EXIT_MMIO:
+		dune_error("the guest touched %#llx, which no memory slot covers",
+			   (unsigned long long)run->mmio.phys_addr);
+		return -1;
+	default:
+		dune_error("unexpected KVM exit reason %u", run->exit_reason);
+		return -1;
+	}
+}
+
+static uint64_t kvm_fault_address(struct vcpu *v)
+{
+	struct kvm_sregs s;
+
+	return xioctl(v->fd, KVM_GET_SREGS, &s) == 0 ? s.cr2 : 0;
+}
+
+static void kvm_dump(struct vcpu *v)
+{
+	struct kvm_sregs s;
+
+	if (xioctl(v->fd, KVM_GET_SREGS, &s) == 0)
+		dune_error("  cs %#x ss %#x cr0 %#llx cr2 %#llx cr3 %#llx cr4 %#llx efer %#llx "
+			   "fs.base %#llx", s.cs.selector, s.ss.selector,
+			   (unsigned long long)s.cr0, (unsigned long long)s.cr2,
+			   (unsigned long long)s.cr3, (unsigned long long)s.cr4,
+			   (unsigned long long)s.efer, (unsigned long long)s.fs.base);
+}
+
+const struct backend_ops kvm_backend = {
+	.name = "kvm",
+	.kind = 1,
+	.open = kvm_open,
+	.add_memory = kvm_add_memory,
+	.vcpu_create = kvm_vcpu_create,
+	.vcpu_run = kvm_vcpu_run,
+	.fault_address = kvm_fault_address,
+	.dump = kvm_dump,
+};

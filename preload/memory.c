@@ -1,0 +1,292 @@
+/* memory.c: keep the guest's view of memory equal to the host's.
+ *
+ * Guest-physical = guest-virtual = host-virtual. Memory slots cover only what
+ * the process maps, in 2 MiB-aligned chunks, because a slot costs kernel
+ * memory in proportion to its size. The page tables mirror each host mapping
+ * with its protections, so a bad access is a real guest #PF with CR2.
+ */
+#include "memory.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+
+#include "backend.h"
+#include "log.h"
+#include "rawsys.h"
+
+#define SLOT_ALIGN   (2ull << 20)
+#define USER_LIMIT   (1ull << 47)
+#define POOL_SIZE    (1ull << 30)   /* address space reserved for page-table pages */
+#define MAPS_MAX     (16ull << 20)
+
+static uint8_t *pool_next, *pool_end;
+
+static uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
+static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
+
+static int covered_ensure(struct guest *g, uint64_t start, uint64_t end)
+{
+	uint64_t a = align_down(start, SLOT_ALIGN), b = align_up(end, SLOT_ALIGN);
+
+	if (b > USER_LIMIT)
+		b = USER_LIMIT;
+	while (a < b) {
+		size_t i = vma_first_after(&g->covered, a);
+		uint64_t gap_end = b;
+		int r;
+
+		if (i < g->covered.n && g->covered.v[i].start <= a) {
+			a = g->covered.v[i].end;
+			continue;
+		}
+		if (i < g->covered.n && g->covered.v[i].start < b)
+			gap_end = g->covered.v[i].start;
+		r = g->backend->add_memory(a, gap_end - a);
+		if (r) {
+			dune_error("cannot add a memory slot for %#llx-%#llx: error %d",
+				   (unsigned long long)a, (unsigned long long)gap_end, r);
+			return r;
+		}
+		g->nr_slots++;
+		if (vma_set(&g->covered, a, gap_end, 1))
+			return -ENOMEM;
+		a = gap_end;
+	}
+	return 0;
+}
+
+static void *pool_alloc(void *ctx)
+{
+	struct guest *g = ctx;
+	uint8_t *p = pool_next;
+
+	if (p >= pool_end)
+		return NULL;
+	if (covered_ensure(g, (uint64_t)p, (uint64_t)p + PAGE_SIZE))
+		return NULL;
+	pool_next += PAGE_SIZE;
+	return p; /* fresh anonymous memory: already zero */
+}
+
+/* Make the page tables over [start, end) say what the mappings say. */
+static int sync_range(struct guest *g, uint64_t start, uint64_t end)
+{
+	uint64_t at = start;
+	int r;
+
+	start = align_down(start, PAGE_SIZE);
+	end = align_up(end, PAGE_SIZE);
+	at = start;
+	for (size_t i = vma_first_after(&g->vmas, start); at < end; i++) {
+		const struct vma *v = i < g->vmas.n ? &g->vmas.v[i] : NULL;
+		uint64_t vs = v && v->start < end ? (v->start > at ? v->start : at) : end;
+		uint64_t ve = v && v->end < end ? v->end : end;
+		uint64_t flags;
+
+		if (at < vs && (r = pt_set(&g->pt, at, vs, 0)))
+			return r;
+		if (vs >= end)
+			break;
+		flags = pt_flags_for_prot((int)v->value, 1);
+		if (flags && (r = covered_ensure(g, vs, ve)))
+			return r;
+		if ((r = pt_set(&g->pt, vs, ve, flags)))
+			return r;
+		at = ve;
+	}
+	/* The runtime's own ranges keep their supervisor flags whatever the maps say. */
+	for (size_t i = vma_first_after(&g->reserved, start);
+	     i < g->reserved.n && g->reserved.v[i].start < end; i++) {
+		const struct vma *v = &g->reserved.v[i];
+		uint64_t s = v->start > start ? v->start : start, e = v->end < end ? v->end : end;
+
+		if ((r = pt_set(&g->pt, s, e, v->value)))
+			return r;
+	}
+	return 0;
+}
+
+static int read_maps(struct guest *g)
+{
+	static char *buf;
+	long fd, n, len = 0;
+	int r;
+
+	if (!buf) {
+		long p = raw_syscall6(SYS_mmap, 0, MAPS_MAX, PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+		if (p < 0 && p > -4096)
+			return (int)p;
+		buf = (char *)p;
+	}
+	fd = raw_syscall3(SYS_open, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
+	if (fd < 0)
+		return (int)fd;
+	while ((n = raw_syscall3(SYS_read, fd, buf + len, MAPS_MAX - len)) > 0)
+		len += n;
+	raw_syscall1(SYS_close, fd);
+	if (n < 0)
+		return (int)n;
+	r = vma_parse_maps(&g->vmas, buf, len, USER_LIMIT, g->stack_top ? NULL : &g->stack_top);
+	return r;
+}
+
+int mem_init(struct guest *g)
+{
+	long p;
+	int r;
+
+	p = raw_syscall6(SYS_mmap, 0, POOL_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p < 0 && p > -4096)
+		return (int)p;
+	pool_next = (uint8_t *)p;
+	pool_end = pool_next + POOL_SIZE;
+	if (vma_set(&g->reserved, (uint64_t)p, (uint64_t)p + POOL_SIZE, 0))
+		return -ENOMEM;
+	if ((r = pt_init(&g->pt, pool_alloc, g)))
+		return r;
+	if ((r = read_maps(g)))
+		return r;
+	g->brk_end = raw_syscall1(SYS_brk, 0);
+	g->brk_start = g->brk_end;
+	for (size_t i = 0; i < g->vmas.n; i++)
+		if (g->vmas.v[i].end == align_up(g->brk_end, PAGE_SIZE) &&
+		    g->vmas.v[i].value == (PROT_READ | PROT_WRITE))
+			g->brk_start = g->vmas.v[i].start;
+	return sync_range(g, 0, USER_LIMIT);
+}
+
+void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags)
+{
+	long p = raw_syscall6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE,
+			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p < 0 && p > -4096)
+		return NULL;
+	if (vma_set(&g->reserved, p, p + size, pte_flags) ||
+	    vma_set(&g->vmas, p, p + size, PROT_READ | PROT_WRITE) ||
+	    covered_ensure(g, p, p + size) || sync_range(g, p, p + size))
+		return NULL;
+	return (void *)p;
+}
+
+int mem_mapped(struct guest *g, uint64_t start, uint64_t len, int prot)
+{
+	uint64_t end = start + align_up(len, PAGE_SIZE);
+
+	if (vma_set(&g->vmas, start, end, prot & (PROT_READ | PROT_WRITE | PROT_EXEC)))
+		return -ENOMEM;
+	return sync_range(g, start, end);
+}
+
+int mem_unmapped(struct guest *g, uint64_t start, uint64_t len)
+{
+	uint64_t end = start + align_up(len, PAGE_SIZE);
+
+	if (vma_clear(&g->vmas, start, end))
+		return -ENOMEM;
+	return sync_range(g, start, end);
+}
+
+int mem_protected(struct guest *g, uint64_t start, uint64_t len, int prot)
+{
+	uint64_t end = start + align_up(len, PAGE_SIZE);
+
+	prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+	/* Only what is mapped changes (the call succeeded, so that is all of it). */
+	for (size_t i = vma_first_after(&g->vmas, start); i < g->vmas.n && g->vmas.v[i].start < end;
+	     i++) {
+		uint64_t s = g->vmas.v[i].start > start ? g->vmas.v[i].start : start;
+		uint64_t e = g->vmas.v[i].end < end ? g->vmas.v[i].end : end;
+
+		if (vma_set(&g->vmas, s, e, prot))
+			return -ENOMEM;
+		i = vma_first_after(&g->vmas, s);
+	}
+	return sync_range(g, start, end);
+}
+
+int mem_remapped(struct guest *g, uint64_t old, uint64_t old_len, uint64_t new_addr,
+		 uint64_t new_len)
+{
+	const struct vma *v = vma_find(&g->vmas, old);
+	int prot = v ? (int)v->value : PROT_READ | PROT_WRITE;
+	int r;
+
+	old_len = align_up(old_len, PAGE_SIZE);
+	new_len = align_up(new_len, PAGE_SIZE);
+	if (new_addr != old) {
+		if ((r = mem_unmapped(g, old, old_len)))
+			return r;
+		return mem_mapped(g, new_addr, new_len, prot);
+	}
+	if (new_len < old_len)
+		return mem_unmapped(g, old + new_len, old_len - new_len);
+	return mem_mapped(g, old + old_len, new_len - old_len, prot);
+}
+
+int mem_brk_moved(struct guest *g, uint64_t new_end)
+{
+	uint64_t old = align_up(g->brk_end, PAGE_SIZE), now = align_up(new_end, PAGE_SIZE);
+	int r = 0;
+
+	if (now > old)
+		r = mem_mapped(g, old, now - old, PROT_READ | PROT_WRITE);
+	else if (now < old)
+		r = mem_unmapped(g, now, old - now);
+	g->brk_end = new_end;
+	return r;
+}
+
+int mem_reload(struct guest *g, uint64_t start, uint64_t end)
+{
+	int r = read_maps(g);
+
+	return r ? r : sync_range(g, start, end);
+}
+
+static int allows(int prot, uint64_t error)
+{
+	if (error & 0x2)
+		return prot & PROT_WRITE;
+	if (error & 0x10)
+		return prot & PROT_EXEC;
+	return prot & (PROT_READ | PROT_WRITE | PROT_EXEC);
+}
+
+/* An access below [stack]: grow the stack the way the kernel would, by
+ * touching the address from the host, within RLIMIT_STACK. */
+static int grow_stack(struct guest *g, uint64_t addr)
+{
+	const struct vma *stack = g->stack_top ? vma_find(&g->vmas, g->stack_top - 1) : NULL;
+	struct rlimit rl;
+
+	if (!stack || addr >= stack->start || addr < stack->start - (64ull << 20))
+		return 0;
+	if (raw_syscall2(SYS_getrlimit, RLIMIT_STACK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+	    addr < g->stack_top - rl.rlim_cur)
+		return 0;
+	(void)*(volatile char *)(uintptr_t)addr;
+	return 1;
+}
+
+int mem_fault(struct guest *g, uint64_t addr, uint64_t error)
+{
+	const struct vma *v;
+
+	if (addr >= USER_LIMIT || vma_find(&g->reserved, addr))
+		return 0;
+	grow_stack(g, addr);
+	v = vma_find(&g->vmas, addr);
+	if (v && allows((int)v->value, error))
+		return 0; /* the mirror already allowed it: the fault is real */
+	if (read_maps(g))
+		return 0;
+	v = vma_find(&g->vmas, addr);
+	if (!v || !allows((int)v->value, error))
+		return 0;
+	return sync_range(g, v->start, v->end) == 0;
+}

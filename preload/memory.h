@@ -1,0 +1,30 @@
+/* memory.h: the guest's memory: slots, page tables, and the mirror of the host's mappings. */
+#ifndef DUNE_MEMORY_H
+#define DUNE_MEMORY_H
+
+#include <stdint.h>
+
+#include "runtime.h"
+
+/* Read the host's mappings, create the page tables and slots for them. */
+int mem_init(struct guest *g);
+/* Allocate size bytes (page multiple) of runtime memory that the guest sees
+ * with the given PTE flags (0: not at all). Returns NULL on failure. */
+void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags);
+
+/* Mirror a change the host just made (after the syscall succeeded). */
+int mem_mapped(struct guest *g, uint64_t start, uint64_t len, int prot);
+int mem_unmapped(struct guest *g, uint64_t start, uint64_t len);
+int mem_protected(struct guest *g, uint64_t start, uint64_t len, int prot);
+int mem_remapped(struct guest *g, uint64_t old, uint64_t old_len, uint64_t new_addr,
+		 uint64_t new_len);
+int mem_brk_moved(struct guest *g, uint64_t new_end);
+/* Re-read /proc/self/maps and mirror whatever changed in [start, end). */
+int mem_reload(struct guest *g, uint64_t start, uint64_t end);
+
+/* A page fault at addr with the x86 error code: returns 1 when the runtime
+ * resolved it (stack growth, a mapping it had not seen yet), 0 when it is the
+ * program's own fault. */
+int mem_fault(struct guest *g, uint64_t addr, uint64_t error);
+
+#endif

@@ -1,0 +1,36 @@
+/* rawsys.h: system calls that bypass libc.
+ *
+ * The host side of a vCPU runs on the guest thread itself, often while the guest
+ * is in the middle of libc (a malloc calling mmap, say). So the runtime's hot
+ * paths never call libc wrappers: no errno writes, no locks, no allocation.
+ */
+#ifndef DUNE_RAWSYS_H
+#define DUNE_RAWSYS_H
+
+#include <sys/syscall.h>
+
+static inline long raw_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	register long r10 __asm__("r10") = a4;
+	register long r8 __asm__("r8") = a5;
+	register long r9 __asm__("r9") = a6;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+#define raw_syscall0(nr) raw_syscall6((nr), 0, 0, 0, 0, 0, 0)
+#define raw_syscall1(nr, a) raw_syscall6((nr), (long)(a), 0, 0, 0, 0, 0)
+#define raw_syscall2(nr, a, b) raw_syscall6((nr), (long)(a), (long)(b), 0, 0, 0, 0)
+#define raw_syscall3(nr, a, b, c) raw_syscall6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
+
+static inline long raw_ioctl(int fd, unsigned long req, void *arg)
+{
+	return raw_syscall3(SYS_ioctl, fd, req, arg);
+}
+
+#endif

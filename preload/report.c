@@ -1,0 +1,104 @@
+/* report.c: the exit report, printed on stderr at exit when DUNE_REPORT=1. */
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "guest.h"
+#include "log.h"
+
+static const char *const exit_names[EXIT_KINDS] = {
+	[EXIT_SYSCALL_STUB] = "syscall via stub",
+	[EXIT_SYSCALL_SITE] = "syscall via rewritten site",
+	[EXIT_EXCEPTION] = "exception",
+	[EXIT_INTERRUPTED] = "host signal",
+};
+
+static const char *const vector_names[32] = {
+	[0] = "divide-error", [1] = "debug", [3] = "breakpoint", [4] = "overflow",
+	[5] = "bound-range", [6] = "invalid-opcode", [7] = "device-not-available",
+	[8] = "double-fault", [13] = "general-protection", [14] = "page-fault",
+	[16] = "x87-error", [17] = "alignment-check", [19] = "simd-error",
+};
+
+static void line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void line(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n > (int)sizeof(buf) - 2)
+		n = sizeof(buf) - 2;
+	buf[n++] = '\n';
+	dune_write_stderr(buf, n);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000u + t.tv_nsec;
+}
+
+void report_print(struct guest *g)
+{
+	const struct vcpu_stats *s;
+	uint64_t total_exits = 0, total_calls = 0, shown = 0;
+	char name[32];
+
+	if (!g->cfg.report || !g->main_vcpu)
+		return;
+	s = &g->main_vcpu->stats;
+	for (int k = 0; k < EXIT_KINDS; k++)
+		total_exits += s->exits[k];
+	for (int i = 0; i < NR_SYSCALLS_TRACKED; i++)
+		total_calls += s->syscalls[i];
+
+	line("dune: exit report for pid %d (backend %s, program at CPL%d)", (int)getpid(),
+	     g->backend->name, g->cfg.ring);
+	line("dune:   time in guest    %.6f s of %.6f s since entry", s->guest_ns / 1e9,
+	     (now_ns() - g->start_ns) / 1e9);
+	line("dune:   exits            %llu", (unsigned long long)total_exits);
+	for (int k = 0; k < EXIT_KINDS; k++)
+		if (s->exits[k])
+			line("dune:     %-26s %llu", exit_names[k], (unsigned long long)s->exits[k]);
+	line("dune:   syscalls         %llu (%llu sites rewritten)", (unsigned long long)total_calls,
+	     (unsigned long long)s->sites_rewritten);
+	/* By count, highest first: a selection sort over what was called. */
+	for (uint64_t last = UINT64_MAX; shown < total_calls;) {
+		uint64_t best = 0;
+
+		for (int i = 0; i < NR_SYSCALLS_TRACKED; i++)
+			if (s->syscalls[i] < last && s->syscalls[i] > best)
+				best = s->syscalls[i];
+		if (!best)
+			break;
+		for (int i = 0; i < NR_SYSCALLS_TRACKED; i++) {
+			if (s->syscalls[i] != best)
+				continue;
+			if (i < dune_syscall_count && dune_syscall_names[i])
+				snprintf(name, sizeof(name), "%s", dune_syscall_names[i]);
+			else
+				snprintf(name, sizeof(name), "syscall_%d", i);
+			line("dune:     %-26s %llu", name, (unsigned long long)best);
+			shown += best;
+		}
+		last = best;
+	}
+	line("dune:   page faults resolved by dune %llu", (unsigned long long)s->faults_fixed);
+	for (int vec = 0; vec < 32; vec++)
+		if (s->exceptions[vec])
+			line("dune:     %-26s %llu",
+			     vector_names[vec] ? vector_names[vec] : "exception",
+			     (unsigned long long)s->exceptions[vec]);
+	line("dune:   memory slots %d, page-table pages %llu", g->nr_slots,
+	     (unsigned long long)g->pt.tables);
+}

@@ -1,0 +1,92 @@
+/* runtime.h: the objects of the guest runtime and how they meet.
+ *
+ * One process has one VM (struct guest) and one vCPU per thread (struct vcpu).
+ * The backend (backend.h) runs vCPUs; everything above it is the same for every
+ * backend.
+ */
+#ifndef DUNE_RUNTIME_H
+#define DUNE_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pagetable.h"
+#include "vma.h"
+
+/* General registers, in the order of struct kvm_regs (checked in kvm.c). */
+struct guest_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+};
+
+struct dune_config {
+	int ring;           /* 3 (default) or 0 */
+	bool rewrite;       /* rewrite syscall sites into direct exits */
+	bool report;        /* print the exit report */
+	const char *backend; /* NULL: automatic; "kvm" or "dev" */
+};
+
+enum exit_kind {
+	EXIT_SYSCALL_STUB,
+	EXIT_SYSCALL_SITE,
+	EXIT_EXCEPTION,
+	EXIT_INTERRUPTED,
+	EXIT_KINDS,
+};
+
+#define NR_SYSCALLS_TRACKED 512
+
+struct vcpu_stats {
+	uint64_t exits[EXIT_KINDS];
+	uint64_t syscalls[NR_SYSCALLS_TRACKED];
+	uint64_t exceptions[32];
+	uint64_t faults_fixed;   /* page faults the runtime resolved (new or grown mappings) */
+	uint64_t sites_rewritten;
+	uint64_t guest_ns;       /* time inside the backend's run call */
+};
+
+/* Per-vCPU supervisor memory: its GDT, TSS (with I/O bitmap) and IST stack. */
+struct vcpu_area {
+	uint64_t gdt[16];
+	uint8_t tss[256] __attribute__((aligned(64)));
+	uint8_t ist_stack[4 * 4096] __attribute__((aligned(4096)));
+};
+
+struct vcpu {
+	uint64_t id;
+	uint64_t exits;
+	int fd;
+	void *backend_state;      /* the backend's per-vCPU data */
+	struct guest_regs *regs;  /* valid after an exit; backend-owned storage */
+	bool regs_dirty;
+	struct vcpu_area *area;
+	uint64_t fs_base, gs_base;
+	bool sregs_dirty;         /* fs/gs base changed: the backend must load them */
+	struct vcpu_stats stats;
+};
+
+struct guest {
+	struct dune_config cfg;
+	const struct backend_ops *backend;
+	uint8_t *stubs;            /* supervisor page holding the stub blob */
+	uint64_t *idt;             /* supervisor page */
+	struct page_table pt;
+	struct vma_list vmas;      /* the host's mappings, as the guest sees them */
+	struct vma_list covered;   /* ranges backed by memory slots */
+	struct vma_list reserved;  /* the runtime's own ranges, with their guest PTE flags */
+	int nr_slots;
+	uint64_t stack_top;        /* end of the main thread's [stack] */
+	uint64_t brk_start, brk_end;
+	uint64_t start_ns;
+	struct vcpu *main_vcpu;
+};
+
+extern struct guest dune_guest;
+
+/* syscall_names.c (generated from the kernel headers) */
+extern const char *const dune_syscall_names[];
+extern const int dune_syscall_count;
+
+#endif

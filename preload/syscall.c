@@ -1,0 +1,164 @@
+/* syscall.c: execute a guest's syscall on the host, on the same thread.
+ *
+ * Most calls pass straight through. Those that change what the guest must
+ * mirror (the memory map, FS/GS) or that only dune can answer are handled here.
+ */
+#include <asm/prctl.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/mman.h>
+#include <sys/shm.h>
+
+#include "backend.h"
+#include "dune/dune.h"
+#include "guest.h"
+#include "log.h"
+#include "memory.h"
+#include "rawsys.h"
+
+static int is_err(long r)
+{
+	return r < 0 && r > -4096;
+}
+
+/* Can the guest write n bytes at addr? The host must not fault on its behalf. */
+static int guest_writable(struct guest *g, uint64_t addr, uint64_t n)
+{
+	const struct vma *v = vma_find(&g->vmas, addr);
+
+	return v && (v->value & PROT_WRITE) && addr + n <= v->end && !vma_find(&g->reserved, addr);
+}
+
+static long query(struct guest *g, struct vcpu *v, uint64_t addr)
+{
+	struct dune_info info = {
+		.magic = DUNE_INFO_MAGIC,
+		.version = DUNE_INFO_VERSION,
+		.cpl = (uint32_t)g->cfg.ring,
+		.backend = g->backend->kind,
+		.vcpu = v->id,
+		.exits = v->exits,
+	};
+
+	if (!guest_writable(g, addr, sizeof(info)))
+		return -EFAULT;
+	memcpy((void *)addr, &info, sizeof(info));
+	return 0;
+}
+
+static long arch_prctl(struct guest *g, struct vcpu *v, long code, uint64_t addr)
+{
+	switch (code) {
+	case ARCH_SET_FS:
+	case ARCH_SET_GS:
+		if (addr >= (1ull << 47))
+			return -EPERM;
+		*(code == ARCH_SET_FS ? &v->fs_base : &v->gs_base) = addr;
+		v->sregs_dirty = true;
+		return 0;
+	case ARCH_GET_FS:
+	case ARCH_GET_GS:
+		if (!guest_writable(g, addr, 8))
+			return -EFAULT;
+		*(uint64_t *)addr = code == ARCH_GET_FS ? v->fs_base : v->gs_base;
+		return 0;
+	default:
+		return raw_syscall2(SYS_arch_prctl, code, addr);
+	}
+}
+
+/* Mirror a memory-map change; losing track of the map would be unsafe. */
+static void mirrored(struct guest *g, struct vcpu *v, int r)
+{
+	if (r)
+		vcpu_die(g, v, "cannot mirror a change of the memory map into the guest");
+}
+
+static long shm_size(long id)
+{
+	struct shmid_ds ds;
+
+	return raw_syscall3(SYS_shmctl, id, IPC_STAT, &ds) == 0 ? (long)ds.shm_segsz : 0;
+}
+
+void syscall_handle(struct guest *g, struct vcpu *v)
+{
+	struct guest_regs *r = v->regs;
+	long nr = (long)r->rax;
+	long a1 = r->rdi, a2 = r->rsi, a3 = r->rdx, a4 = r->r10, a5 = r->r8, a6 = r->r9;
+	const struct vma *old;
+	long ret;
+
+	if ((unsigned long)nr < NR_SYSCALLS_TRACKED)
+		v->stats.syscalls[nr]++;
+
+	switch (nr) {
+	case DUNE_SYSCALL_QUERY:
+		ret = query(g, v, a1);
+		break;
+	case SYS_exit_group:
+	case SYS_exit:
+		report_print(g);
+		raw_syscall1(nr, a1);
+		__builtin_unreachable();
+	case SYS_mmap:
+		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
+		if (!is_err(ret))
+			mirrored(g, v, mem_mapped(g, ret, a2, (int)a3));
+		break;
+	case SYS_munmap:
+		ret = raw_syscall2(nr, a1, a2);
+		if (ret == 0)
+			mirrored(g, v, mem_unmapped(g, a1, a2));
+		break;
+	case SYS_mprotect:
+	case SYS_pkey_mprotect:
+		ret = raw_syscall6(nr, a1, a2, a3, a4, 0, 0);
+		if (ret == 0)
+			mirrored(g, v, mem_protected(g, a1, a2, (int)a3));
+		else if (ret == -ENOMEM) /* it may have changed a part before the hole */
+			mirrored(g, v, mem_reload(g, a1, a1 + a2));
+		break;
+	case SYS_mremap:
+		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, 0);
+		if (!is_err(ret))
+			mirrored(g, v, mem_remapped(g, a1, a2, ret, a3));
+		break;
+	case SYS_brk:
+		ret = raw_syscall1(nr, a1);
+		mirrored(g, v, mem_brk_moved(g, ret));
+		break;
+	case SYS_shmat:
+		ret = raw_syscall3(nr, a1, a2, a3);
+		if (!is_err(ret))
+			mirrored(g, v, mem_reload(g, ret, ret + shm_size(a1)));
+		break;
+	case SYS_shmdt:
+		old = vma_find(&g->vmas, a1);
+		{
+			uint64_t end = old ? old->end : (uint64_t)a1 + PAGE_SIZE;
+
+			ret = raw_syscall1(nr, a1);
+			if (ret == 0)
+				mirrored(g, v, mem_reload(g, a1, end));
+		}
+		break;
+	case SYS_arch_prctl:
+		ret = arch_prctl(g, v, a1, a2);
+		break;
+	case SYS_clone:
+	case SYS_clone3:
+	case SYS_fork:
+	case SYS_vfork:
+		/* New threads and processes need their own vCPU or VM (not built yet):
+		 * refuse rather than let a child run outside the guest. */
+		ret = -ENOSYS;
+		break;
+	default:
+		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
+		break;
+	}
+	r->rax = ret;
+	v->regs_dirty = true;
+}

@@ -1,0 +1,120 @@
+/* vcpu.c: the host side of one vCPU: run, dispatch the exit, repeat. */
+#include <errno.h>
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+#include <stdio.h>
+#include <ucontext.h>
+
+#include "backend.h"
+#include "guest.h"
+#include "log.h"
+#include "rawsys.h"
+
+#define EXIT_INSN_LEN 2 /* outb %al, $imm8 */
+
+static void dump_regs(const struct guest_regs *r)
+{
+	dune_error("  rip %016llx rsp %016llx rflags %08llx", (unsigned long long)r->rip,
+		   (unsigned long long)r->rsp, (unsigned long long)r->rflags);
+	dune_error("  rax %016llx rbx %016llx rcx %016llx rdx %016llx", (unsigned long long)r->rax,
+		   (unsigned long long)r->rbx, (unsigned long long)r->rcx, (unsigned long long)r->rdx);
+	dune_error("  rsi %016llx rdi %016llx rbp %016llx r8  %016llx", (unsigned long long)r->rsi,
+		   (unsigned long long)r->rdi, (unsigned long long)r->rbp, (unsigned long long)r->r8);
+	dune_error("  r9  %016llx r10 %016llx r11 %016llx r12 %016llx", (unsigned long long)r->r9,
+		   (unsigned long long)r->r10, (unsigned long long)r->r11, (unsigned long long)r->r12);
+	dune_error("  r13 %016llx r14 %016llx r15 %016llx", (unsigned long long)r->r13,
+		   (unsigned long long)r->r14, (unsigned long long)r->r15);
+}
+
+/* Guest memory is our memory, so libunwind can walk the guest's stack in place
+ * from a context made of the guest's registers. */
+static void backtrace_guest(const struct guest_regs *r)
+{
+	unw_context_t uc;
+	unw_cursor_t cur;
+	mcontext_t *m;
+
+	unw_getcontext(&uc);
+	m = &((ucontext_t *)&uc)->uc_mcontext;
+	m->gregs[REG_RIP] = r->rip;
+	m->gregs[REG_RSP] = r->rsp;
+	m->gregs[REG_RBP] = r->rbp;
+	m->gregs[REG_RBX] = r->rbx;
+	m->gregs[REG_R12] = r->r12;
+	m->gregs[REG_R13] = r->r13;
+	m->gregs[REG_R14] = r->r14;
+	m->gregs[REG_R15] = r->r15;
+	if (unw_init_local(&cur, &uc) < 0)
+		return;
+	dune_error("  guest backtrace:");
+	for (int depth = 0; depth < 32; depth++) {
+		unw_word_t ip, off;
+		char name[128];
+
+		unw_get_reg(&cur, UNW_REG_IP, &ip);
+		if (unw_get_proc_name(&cur, name, sizeof(name), &off) == 0)
+			dune_error("    #%d %016lx %s+%#lx", depth, (unsigned long)ip, name,
+				   (unsigned long)off);
+		else
+			dune_error("    #%d %016lx ?", depth, (unsigned long)ip);
+		if (unw_step(&cur) <= 0)
+			break;
+	}
+}
+
+void vcpu_die(struct guest *g, struct vcpu *v, const char *why)
+{
+	dune_error("%s (vCPU %llu, after %llu exits)", why, (unsigned long long)v->id,
+		   (unsigned long long)v->exits);
+	if (v->regs) {
+		dump_regs(v->regs);
+		g->backend->dump(v);
+		backtrace_guest(v->regs);
+	}
+	raw_syscall1(SYS_exit_group, DUNE_EXIT_FAILURE);
+	__builtin_unreachable();
+}
+
+/* The hot path: keep it short, allocation-free and lock-free. */
+void vcpu_loop(struct guest *g, struct vcpu *v)
+{
+	for (;;) {
+		int kind = g->backend->vcpu_run(v);
+		struct guest_regs *r = v->regs;
+		int saved_errno;
+		uint64_t site;
+
+		if (kind < 0)
+			vcpu_die(g, v, "the guest stopped in a state dune cannot handle");
+		v->stats.exits[kind]++;
+		/* Host code here shares the thread's TLS with the guest: keep its errno. */
+		saved_errno = errno;
+		switch (kind) {
+		case EXIT_SYSCALL_STUB:
+			/* The syscall instruction ended at rcx; resume at the stub's return. */
+			site = r->rcx - 2;
+			r->rip += EXIT_INSN_LEN;
+			v->regs_dirty = true;
+			syscall_handle(g, v);
+			if (g->cfg.rewrite)
+				rewrite_site(g, v, site);
+			break;
+		case EXIT_SYSCALL_SITE:
+			/* A rewritten site: do what the syscall instruction would have done. */
+			r->rip += EXIT_INSN_LEN;
+			r->rcx = r->rip;
+			r->r11 = r->rflags;
+			v->regs_dirty = true;
+			syscall_handle(g, v);
+			break;
+		case EXIT_EXCEPTION:
+			r->rip += EXIT_INSN_LEN;
+			v->regs_dirty = true;
+			exception_handle(g, v);
+			break;
+		case EXIT_INTERRUPTED:
+			break;
+		}
+		errno = saved_errno;
+	}
+}
