@@ -6,8 +6,8 @@
  */
 #include <asm/prctl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend.h"
 #include "cpu.h"
@@ -43,14 +43,6 @@ static void host_main(struct guest_regs *regs)
 	vcpu_loop(g, &main_vcpu);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + t.tv_nsec;
-}
-
 __attribute__((constructor(101))) static void dune_preload_init(void)
 {
 	struct guest *g = &dune_guest;
@@ -60,8 +52,16 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	uint8_t *host_stack;
 	int r;
 
-	g->start_ns = now_ns();
+	g->start_ns = raw_now_ns();
+	g->start_tsc = __builtin_ia32_rdtsc();
 	config_load(&g->cfg);
+	g->report_fd = 2;
+	if (g->cfg.report) {
+		long fd = raw_syscall3(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 1000);
+
+		if (fd >= 0)
+			g->report_fd = (int)fd;
+	}
 	g->backend = pick_backend(&g->cfg);
 	r = g->backend->open(why, sizeof(why));
 	if (r)

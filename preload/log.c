@@ -9,8 +9,13 @@
 
 void dune_write_stderr(const char *buf, long len)
 {
+	dune_write_fd(2, buf, len);
+}
+
+void dune_write_fd(int fd, const char *buf, long len)
+{
 	while (len > 0) {
-		long w = raw_syscall3(SYS_write, 2, buf, len);
+		long w = raw_syscall3(SYS_write, fd, buf, len);
 
 		if (w <= 0)
 			return;

@@ -9,5 +9,6 @@ __attribute__((format(printf, 1, 2))) void dune_error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2), noreturn)) void dune_fatal(const char *fmt, ...);
 /* Write raw bytes to stderr, without stdio (safe while the guest holds libc locks). */
 void dune_write_stderr(const char *buf, long len);
+void dune_write_fd(int fd, const char *buf, long len);
 
 #endif

@@ -3,12 +3,11 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "backend.h"
 #include "guest.h"
 #include "log.h"
+#include "rawsys.h"
 
 static const char *const exit_names[EXIT_KINDS] = {
 	[EXIT_SYSCALL_STUB] = "syscall via stub",
@@ -24,6 +23,8 @@ static const char *const vector_names[32] = {
 	[16] = "x87-error", [17] = "alignment-check", [19] = "simd-error",
 };
 
+static int report_fd = 2;
+
 static void line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static void line(const char *fmt, ...)
 {
@@ -37,35 +38,30 @@ static void line(const char *fmt, ...)
 	if (n > (int)sizeof(buf) - 2)
 		n = sizeof(buf) - 2;
 	buf[n++] = '\n';
-	dune_write_stderr(buf, n);
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + t.tv_nsec;
+	dune_write_fd(report_fd, buf, n);
 }
 
 void report_print(struct guest *g)
 {
 	const struct vcpu_stats *s;
-	uint64_t total_exits = 0, total_calls = 0, shown = 0;
+	uint64_t total_exits = 0, total_calls = 0, shown = 0, wall_ns, ticks;
 	char name[32];
 
 	if (!g->cfg.report || !g->main_vcpu)
 		return;
+	report_fd = g->report_fd;
 	s = &g->main_vcpu->stats;
 	for (int k = 0; k < EXIT_KINDS; k++)
 		total_exits += s->exits[k];
 	for (int i = 0; i < NR_SYSCALLS_TRACKED; i++)
 		total_calls += s->syscalls[i];
 
-	line("dune: exit report for pid %d (backend %s, program at CPL%d)", (int)getpid(),
+	wall_ns = raw_now_ns() - g->start_ns;
+	ticks = __builtin_ia32_rdtsc() - g->start_tsc;
+	line("dune: exit report for pid %ld (backend %s, program at CPL%d)", raw_syscall0(SYS_getpid),
 	     g->backend->name, g->cfg.ring);
-	line("dune:   time in guest    %.6f s of %.6f s since entry", s->guest_ns / 1e9,
-	     (now_ns() - g->start_ns) / 1e9);
+	line("dune:   time in guest    %.6f s of %.6f s since entry",
+	     ticks ? wall_ns / 1e9 * s->guest_tsc / ticks : 0.0, wall_ns / 1e9);
 	line("dune:   exits            %llu", (unsigned long long)total_exits);
 	for (int k = 0; k < EXIT_KINDS; k++)
 		if (s->exits[k])

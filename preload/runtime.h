@@ -44,7 +44,7 @@ struct vcpu_stats {
 	uint64_t exceptions[32];
 	uint64_t faults_fixed;   /* page faults the runtime resolved (new or grown mappings) */
 	uint64_t sites_rewritten;
-	uint64_t guest_ns;       /* time inside the backend's run call */
+	uint64_t guest_tsc;      /* TSC ticks inside the backend's run call */
 };
 
 /* Per-vCPU supervisor memory: its GDT, TSS (with I/O bitmap) and IST stack. */
@@ -79,8 +79,9 @@ struct guest {
 	int nr_slots;
 	uint64_t stack_top;        /* end of the main thread's [stack] */
 	uint64_t brk_start, brk_end;
-	uint64_t start_ns;
+	uint64_t start_ns, start_tsc; /* at entry: the report converts ticks to time */
 	struct vcpu *main_vcpu;
+	int report_fd;             /* a private copy of stderr: programs often close theirs */
 };
 
 extern struct guest dune_guest;
