@@ -115,6 +115,10 @@ static int kvm_open(char *why, size_t len)
 		return -e;
 	}
 	r = xioctl(kvm_fd, KVM_GET_API_VERSION, NULL);
+	if (r < 0) {
+		snprintf(why, len, "/dev/kvm is not a working KVM device (%s)", strerror(-r));
+		return r;
+	}
 	if (r != KVM_API_VERSION) {
 		snprintf(why, len, "/dev/kvm speaks KVM API version %d, dune needs %d", r,
 			 KVM_API_VERSION);
