@@ -7,7 +7,6 @@
  */
 #include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
@@ -82,7 +81,5 @@ void exception_handle(struct guest *g, struct vcpu *v)
 			return; /* the stub irets and the instruction runs again */
 		}
 	}
-	if (getenv("DUNE_DEBUG"))
-		dune_error("exception %d error %#llx at rip %#llx cs %#llx", vec, (unsigned long long)error, (unsigned long long)rip, (unsigned long long)frame[3]);
 	die_by_signal(g, signal_for_vector(vec));
 }

@@ -21,6 +21,9 @@ __attribute__((noreturn)) void die_by_signal(struct guest *g, int sig);
 /* rewrite.c: turn the syscall instruction at site into a direct exit. */
 void rewrite_init(void);
 void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site);
+/* Put every rewritten site back, so that host code may call into libc freely
+ * (libc's own syscall instructions are among the sites). For dying only. */
+void rewrite_undo_all(void);
 
 /* report.c: the exit report (DUNE_REPORT=1). */
 void report_print(struct guest *g);

@@ -40,13 +40,10 @@ static int next_slot;
 static int max_slots;
 static struct kvm_cpuid2 *cpuid;
 
-static struct kvm_vcpu_state vcpu_states[1];
-
+/* ioctl returning -errno: no libc wrapper may run once the guest does. */
 static int xioctl(int fd, unsigned long req, void *arg)
 {
-	long r = raw_ioctl(fd, req, arg);
-
-	return r < 0 ? (int)r : (int)r;
+	return (int)raw_ioctl(fd, req, arg);
 }
 
 static struct kvm_cpuid2 *supported_cpuid(void)
@@ -270,9 +267,13 @@ static int set_fpu(int fd)
 static int kvm_vcpu_create(struct vcpu *v, const struct cpu_setup *setup,
 			   const struct guest_regs *regs)
 {
-	struct kvm_vcpu_state *s = &vcpu_states[0];
+	struct kvm_vcpu_state *s;
 	int fd, r;
 
+	/* mmap, not malloc: a vCPU may be made while the guest holds malloc's lock. */
+	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (s == MAP_FAILED)
+		return -ENOMEM;
 	fd = xioctl(vm_fd, KVM_CREATE_VCPU, (void *)v->id);
 	if (fd < 0)
 		return fd;
@@ -352,6 +353,9 @@ static int kvm_vcpu_run(struct vcpu *v)
 		return -1;
 	case KVM_EXIT_INTR:
 		return EXIT_INTERRUPTED;
+	case KVM_EXIT_HLT:
+		dune_error("the guest executed hlt at CPL0");
+		return -1;
 	case KVM_EXIT_SHUTDOWN:
 		dune_error("the guest vCPU shut down (triple fault)");
 		return -1;

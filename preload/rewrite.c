@@ -14,9 +14,12 @@
 #include "guest.h"
 #include "rawsys.h"
 
-#define SEEN_SLOTS 4096 /* open addressing; sites beyond this are simply not cached */
+#define SEEN_SLOTS 4096   /* open addressing; sites beyond this are simply not cached */
+#define MAX_REWRITTEN 8192 /* beyond this, sites keep going through the stub */
 
 static uint64_t seen[SEEN_SLOTS];
+static uint64_t rewritten[MAX_REWRITTEN];
+static int nr_rewritten;
 static ZydisDecoder decoder;
 static int mem_fd = -1;
 
@@ -59,7 +62,7 @@ void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site)
 	static const uint8_t exit_insn[2] = { 0xe6, PORT_SYSCALL_SITE };
 	const struct vma *vma = vma_find(&g->vmas, site);
 
-	if (!first_sight(site) || !vma || site + 2 > vma->end ||
+	if (nr_rewritten >= MAX_REWRITTEN || !first_sight(site) || !vma || site + 2 > vma->end ||
 	    (vma->value & (PROT_READ | PROT_EXEC)) != (PROT_READ | PROT_EXEC) ||
 	    vma_find(&g->reserved, site) || !is_plain_syscall(vma, site))
 		return;
@@ -67,6 +70,17 @@ void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site)
 		mem_fd = (int)raw_syscall3(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
 	/* /proc/self/mem writes through the page protection, breaking COW like a
 	 * debugger's breakpoint: the file on disk is never touched. */
-	if (mem_fd >= 0 && raw_syscall6(SYS_pwrite64, mem_fd, (long)exit_insn, 2, site, 0, 0) == 2)
+	if (mem_fd >= 0 && raw_syscall6(SYS_pwrite64, mem_fd, (long)exit_insn, 2, site, 0, 0) == 2) {
+		rewritten[nr_rewritten++] = site;
 		v->stats.sites_rewritten++;
+	}
+}
+
+void rewrite_undo_all(void)
+{
+	static const uint8_t syscall_insn[2] = { 0x0f, 0x05 };
+
+	for (int i = 0; i < nr_rewritten; i++)
+		raw_syscall6(SYS_pwrite64, mem_fd, (long)syscall_insn, 2, rewritten[i], 0, 0);
+	nr_rewritten = 0;
 }

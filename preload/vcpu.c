@@ -66,6 +66,7 @@ void vcpu_die(struct guest *g, struct vcpu *v, const char *why)
 {
 	dune_error("%s (vCPU %llu, after %llu exits)", why, (unsigned long long)v->id,
 		   (unsigned long long)v->exits);
+	rewrite_undo_all(); /* libunwind calls libc */
 	if (v->regs) {
 		dump_regs(v->regs);
 		g->backend->dump(v);

@@ -17,6 +17,8 @@ Test(faults, breakpoint_sigtrap) { expect_same_as_native(ARGV(TEST_PROGRAM_DIR "
 
 Test(faults, divide_error_sigfpe) { expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/fault", "div0"), NULL); }
 
+Test(faults, hlt_at_cpl3_is_sigsegv) { expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/fault", "hlt"), NULL); }
+
 Test(faults, stack_overflow_after_growth)
 {
 	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/fault", "stack"), NULL);

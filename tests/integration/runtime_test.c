@@ -98,3 +98,20 @@ Test(runtime, bad_setting_is_refused_with_126)
 	cr_expect_str_eq(r.err, "dune: DUNE_RING=2: expected 3 (the default) or 0\n");
 	run_result_free(&r);
 }
+
+Test(runtime, unhandled_exit_reports_registers_and_backtrace)
+{
+	static const char *const ring0[] = { "DUNE_RING=0", NULL };
+	struct run_result r;
+
+	require_kvm();
+	/* hlt at CPL0 halts the vCPU: nothing a program should do under dune. */
+	r = run_program(ARGV(TEST_PROGRAM_DIR "/fault", "hlt"), ring0, 1, NULL);
+	cr_expect_eq(r.status, 126, "status %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, "about to hlt\n");
+	cr_expect(!strncmp(r.err, "dune: ", 6), "stderr: %s", r.err);
+	cr_expect(strstr(r.err, "rip "), "no registers in: %s", r.err);
+	cr_expect(strstr(r.err, "guest backtrace"), "no backtrace in: %s", r.err);
+	cr_expect(strstr(r.err, " main+"), "the backtrace does not reach main: %s", r.err);
+	run_result_free(&r);
+}

@@ -18,6 +18,8 @@ int main(int argc, char **argv)
 		__asm__ volatile("int3");
 	else if (!strcmp(what, "div0"))
 		__asm__ volatile("xorl %%ecx, %%ecx; divl %%ecx" ::: "eax", "ecx", "edx");
+	else if (!strcmp(what, "hlt")) /* #GP at CPL3; at CPL0 an exit dune does not expect */
+		__asm__ volatile("hlt");
 	else if (!strcmp(what, "stack"))
 		for (volatile char buf[64 << 10];; buf[0] = 1)
 			return main(argc, argv) + buf[0];
