@@ -14,6 +14,7 @@ struct cpu_setup {
 	int cpl;                 /* 3 or 0: selects the CS/SS pair */
 	uint64_t fs_base, gs_base;
 	uint64_t star, lstar, sfmask;
+	const void *xsave;       /* the thread's FPU/vector state (4 KiB XSAVE image), or NULL */
 };
 
 struct backend_ops {
@@ -33,6 +34,12 @@ struct backend_ops {
 	uint64_t (*fault_address)(struct vcpu *v);
 	/* Print what the backend knows about a dying vCPU (exit reason, sregs). */
 	void (*dump)(struct vcpu *v);
+	/* Before fork: save what the child cannot read from the parent's vCPU. */
+	int (*fork_prepare)(struct vcpu *v);
+	/* In a forked child, whose inherited VM is unusable: make a new VM over
+	 * the covered ranges and a vCPU that goes on from regs. */
+	int (*fork_child)(struct vcpu *v, const struct vma_list *covered,
+			  const struct cpu_setup *setup, const struct guest_regs *regs);
 };
 
 extern const struct backend_ops kvm_backend;

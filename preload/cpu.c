@@ -51,6 +51,21 @@ int cpu_init(struct guest *g)
 	return 0;
 }
 
+int cpu_capture_fpu(void *buf)
+{
+	uint32_t eax, ebx, ecx, edx;
+
+	__asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
+	if (!(ecx & (1u << 27))) /* OSXSAVE */
+		return -ENOTSUP;
+	__asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0xd), "c"(0));
+	if (ebx > 4096) /* AMX and the like need KVM_GET_XSAVE2: keep the defaults */
+		return -ENOTSUP;
+	memset(buf, 0, 4096);
+	__asm__ volatile("xsave64 (%0)" : : "r"(buf), "a"(~0u), "d"(~0u) : "memory");
+	return 0;
+}
+
 /* Linux lets programs use rdfsbase and friends where the CPU has them; so do we. */
 static int host_has_fsgsbase(void)
 {

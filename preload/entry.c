@@ -21,6 +21,7 @@
 struct guest dune_guest;
 static struct vcpu main_vcpu;
 static struct cpu_setup main_setup;
+static uint8_t main_fpu[4096] __attribute__((aligned(64)));
 
 void dune_enter_guest(struct guest_regs *regs, void *host_stack_top,
 		      void (*host_loop)(struct guest_regs *regs));
@@ -77,7 +78,10 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	main_vcpu.id = 0;
 	if ((r = cpu_setup_vcpu(g, &main_vcpu, &main_setup)))
 		dune_fatal("cannot set up the vCPU: %s", strerror(-r));
+	if (cpu_capture_fpu(main_fpu) == 0)
+		main_setup.xsave = main_fpu;
 	g->main_vcpu = &main_vcpu;
+	g->setup = &main_setup;
 
 	/* The host side's stack is invisible to the guest (PTE flags 0). */
 	host_stack = mem_alloc_reserved(g, HOST_STACK_SIZE, 0);

@@ -13,6 +13,11 @@ __attribute__((noreturn)) void vcpu_die(struct guest *g, struct vcpu *v, const c
 /* syscall.c: execute the syscall in v->regs on the host and store the result. */
 void syscall_handle(struct guest *g, struct vcpu *v);
 
+/* fork.c: fork, vfork and clone without CLONE_VM (or with CLONE_VFORK, done
+ * as a fork). Returns what the syscall returns, in parent and child. */
+long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t newsp,
+		uint64_t parent_tid, uint64_t child_tid, uint64_t tls);
+
 /* exception.c: handle the exception frame the stub left at v->regs->rsp. */
 void exception_handle(struct guest *g, struct vcpu *v);
 /* exception.c: end the process by sig, as the kernel's default action would. */
@@ -21,6 +26,8 @@ __attribute__((noreturn)) void die_by_signal(struct guest *g, int sig);
 /* rewrite.c: turn the syscall instruction at site into a direct exit. */
 void rewrite_init(void);
 void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site);
+/* In a forked child: stop writing through the parent's /proc/PID/mem. */
+void rewrite_after_fork(void);
 /* Put every rewritten site back, so that host code may call into libc freely
  * (libc's own syscall instructions are among the sites). For dying only. */
 void rewrite_undo_all(void);

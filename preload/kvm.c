@@ -32,7 +32,17 @@ struct kvm_vcpu_state {
 	struct kvm_run *run;
 	size_t run_size;
 	uint16_t last_port;
+	struct kvm_xsave xsave; /* saved across fork */
 };
+
+/* Anonymous memory without libc: these run in forked children too, where
+ * libc's syscall instructions may have been rewritten. */
+static void *raw_mmap(size_t len, int prot, int flags, int fd)
+{
+	long p = raw_syscall6(SYS_mmap, 0, len, prot, flags, fd, 0);
+
+	return p < 0 && p > -4096 ? NULL : (void *)p;
+}
 
 static int kvm_fd = -1;
 static int vm_fd = -1;
@@ -255,13 +265,25 @@ static int set_sregs(int fd, const struct cpu_setup *c)
 	return xioctl(fd, KVM_SET_SREGS, &s);
 }
 
-static int set_fpu(int fd)
+/* XCR0 first: it decides which parts of an XSAVE image the vCPU accepts. */
+static int set_fpu(int fd, const void *xsave)
 {
 	struct kvm_fpu fpu = { .fcw = 0x37f, .mxcsr = 0x1f80 };
 	struct kvm_xcrs xcrs = { .nr_xcrs = 1, .xcrs[0] = { .xcr = 0, .value = xcr0_supported() } };
-	int r = xioctl(fd, KVM_SET_FPU, &fpu);
+	int r = xioctl(fd, KVM_SET_XCRS, &xcrs);
 
-	return r ? r : xioctl(fd, KVM_SET_XCRS, &xcrs);
+	if (r)
+		return r;
+	if (xsave) {
+		struct kvm_xsave image;
+		uint64_t *xstate_bv = (uint64_t *)((uint8_t *)image.region + 512);
+
+		/* KVM refuses state for components the vCPU does not have. */
+		memcpy(&image, xsave, sizeof(image));
+		*xstate_bv &= xcrs.xcrs[0].value;
+		return xioctl(fd, KVM_SET_XSAVE, &image);
+	}
+	return xioctl(fd, KVM_SET_FPU, &fpu);
 }
 
 static int kvm_vcpu_create(struct vcpu *v, const struct cpu_setup *setup,
@@ -271,23 +293,23 @@ static int kvm_vcpu_create(struct vcpu *v, const struct cpu_setup *setup,
 	int fd, r;
 
 	/* mmap, not malloc: a vCPU may be made while the guest holds malloc's lock. */
-	s = mmap(NULL, sizeof(*s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (s == MAP_FAILED)
+	s = raw_mmap(sizeof(*s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	if (!s)
 		return -ENOMEM;
 	fd = xioctl(vm_fd, KVM_CREATE_VCPU, (void *)v->id);
 	if (fd < 0)
 		return fd;
 	v->fd = fd;
 	s->run_size = xioctl(kvm_fd, KVM_GET_VCPU_MMAP_SIZE, NULL);
-	s->run = mmap(NULL, s->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (s->run == MAP_FAILED)
-		return -errno;
+	s->run = raw_mmap(s->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd);
+	if (!s->run)
+		return -ENOMEM;
 	v->backend_state = s;
 
 	if ((r = xioctl(fd, KVM_SET_CPUID2, cpuid)) ||
 	    (r = set_sregs(fd, setup)) ||
 	    (r = set_msrs(fd, setup)) ||
-	    (r = set_fpu(fd)))
+	    (r = set_fpu(fd, setup->xsave)))
 		return r;
 	set_tsc(fd);
 
@@ -395,6 +417,37 @@ static void kvm_dump(struct vcpu *v)
 			   (unsigned long long)s.efer, (unsigned long long)s.fs.base);
 }
 
+static int kvm_fork_prepare(struct vcpu *v)
+{
+	struct kvm_vcpu_state *s = v->backend_state;
+
+	return xioctl(v->fd, KVM_GET_XSAVE, &s->xsave);
+}
+
+static int kvm_fork_child(struct vcpu *v, const struct vma_list *covered,
+			  const struct cpu_setup *setup, const struct guest_regs *regs)
+{
+	struct kvm_vcpu_state *old = v->backend_state;
+	struct cpu_setup with_fpu = *setup;
+	int r;
+
+	/* The inherited fds answer EIO, and the kvm_run page is the parent's. */
+	raw_syscall2(SYS_munmap, old->run, old->run_size);
+	raw_syscall1(SYS_close, v->fd);
+	raw_syscall1(SYS_close, vm_fd);
+	vm_fd = xioctl(kvm_fd, KVM_CREATE_VM, (void *)0);
+	if (vm_fd < 0)
+		return vm_fd;
+	next_slot = 0;
+	for (size_t i = 0; i < covered->n; i++)
+		if ((r = kvm_add_memory(covered->v[i].start, covered->v[i].end - covered->v[i].start)))
+			return r;
+	with_fpu.xsave = &old->xsave;
+	r = kvm_vcpu_create(v, &with_fpu, regs);
+	raw_syscall2(SYS_munmap, old, sizeof(*old));
+	return r;
+}
+
 const struct backend_ops kvm_backend = {
 	.name = "kvm",
 	.kind = 1,
@@ -404,4 +457,6 @@ const struct backend_ops kvm_backend = {
 	.vcpu_run = kvm_vcpu_run,
 	.fault_address = kvm_fault_address,
 	.dump = kvm_dump,
+	.fork_prepare = kvm_fork_prepare,
+	.fork_child = kvm_fork_child,
 };

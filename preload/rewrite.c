@@ -76,6 +76,14 @@ void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site)
 	}
 }
 
+void rewrite_after_fork(void)
+{
+	/* The inherited descriptor writes into the parent's memory. */
+	if (mem_fd >= 0)
+		raw_syscall1(SYS_close, mem_fd);
+	mem_fd = -1;
+}
+
 void rewrite_undo_all(void)
 {
 	static const uint8_t syscall_insn[2] = { 0x0f, 0x05 };

@@ -67,6 +67,8 @@ struct vcpu {
 	struct vcpu_stats stats;
 };
 
+struct cpu_setup;
+
 struct guest {
 	struct dune_config cfg;
 	const struct backend_ops *backend;
@@ -81,6 +83,7 @@ struct guest {
 	uint64_t brk_start, brk_end;
 	uint64_t start_ns, start_tsc; /* at entry: the report converts ticks to time */
 	struct vcpu *main_vcpu;
+	const struct cpu_setup *setup; /* what every vCPU starts from */
 	int report_fd;             /* a private copy of stderr: programs often close theirs */
 };
 

@@ -5,6 +5,8 @@
  */
 #include <asm/prctl.h>
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/mman.h>
@@ -147,18 +149,23 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 	case SYS_arch_prctl:
 		ret = arch_prctl(g, v, a1, a2);
 		break;
-	case SYS_clone:
-	case SYS_clone3:
 	case SYS_fork:
+		ret = fork_guest(g, v, SIGCHLD, 0, 0, 0, 0);
+		break;
 	case SYS_vfork:
-		/* New threads and processes need their own vCPU or VM (not built yet):
-		 * refuse rather than let a child run outside the guest. */
+		ret = fork_guest(g, v, CLONE_VM | CLONE_VFORK | SIGCHLD, 0, 0, 0, 0);
+		break;
+	case SYS_clone:
+		ret = fork_guest(g, v, a1, a2, a3, a4, a5);
+		break;
+	case SYS_clone3:
+		/* Its arguments live in memory; libc falls back to clone on ENOSYS. */
 		ret = -ENOSYS;
 		break;
 	default:
 		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
 		break;
 	}
-	r->rax = ret;
+	v->regs->rax = ret; /* not r: a forked child has a new vCPU and registers */
 	v->regs_dirty = true;
 }

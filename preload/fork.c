@@ -1,0 +1,65 @@
+/* fork.c: a forked child gets a VM of its own.
+ *
+ * After fork, the child's copies of the parent's KVM descriptors answer EIO,
+ * but its memory is a copy of the parent's, page tables and runtime included.
+ * So the child makes a new VM over the same covered ranges and a vCPU that
+ * goes on from the parent's registers, and runs in the guest like its parent.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+
+#include "backend.h"
+#include "guest.h"
+#include "log.h"
+#include "rawsys.h"
+
+long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t newsp,
+		uint64_t parent_tid, uint64_t child_tid, uint64_t tls)
+{
+	struct guest_regs regs;
+	struct cpu_setup setup;
+	long pid;
+	int r;
+
+	/* New threads need a vCPU in this VM: not built yet. */
+	if ((flags & CLONE_THREAD) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK)))
+		return -ENOSYS;
+	if ((r = g->backend->fork_prepare(v)))
+		return r;
+	regs = *v->regs;
+	/* vfork becomes fork: the child cannot borrow the parent's memory, since
+	 * its VM needs an address space of its own. The host child keeps running
+	 * on its copy of the host stack; the guest's stack and TLS are applied
+	 * to the child's vCPU below. */
+	pid = raw_syscall6(SYS_clone, flags & ~(CLONE_VM | CLONE_VFORK | CLONE_SETTLS), 0,
+			   parent_tid, child_tid, 0, 0);
+	if (pid != 0)
+		return pid;
+
+	regs.rax = 0;
+	/* Forked from the LSTAR stub: the new vCPU starts at the program's CPL,
+	 * so start it where the stub's sysretq (or jmp) would have gone. */
+	if (regs.rip - (uint64_t)g->stubs < PAGE_SIZE) {
+		regs.rip = regs.rcx;
+		if (g->cfg.ring == 3)
+			regs.rflags = (regs.r11 & 0x3c7fd7) | 0x2;
+	}
+	if (newsp)
+		regs.rsp = newsp;
+	if (flags & CLONE_SETTLS)
+		v->fs_base = tls;
+	setup = *g->setup;
+	setup.fs_base = v->fs_base;
+	setup.gs_base = v->gs_base;
+	memset(&v->stats, 0, sizeof(v->stats));
+	v->exits = 0;
+	g->start_ns = raw_now_ns();
+	g->start_tsc = __builtin_ia32_rdtsc();
+	rewrite_after_fork();
+	r = g->backend->fork_child(v, &g->covered, &setup, &regs);
+	if (r)
+		dune_fatal("cannot make a VM for a forked child: %s", strerror(-r));
+	return 0;
+}
