@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "cpu.h"
+#include "fds.h"
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
@@ -58,10 +59,10 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	config_load(&g->cfg);
 	g->report_fd = 2;
 	if (g->cfg.report) {
-		long fd = raw_syscall3(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 1000);
+		long fd = raw_syscall3(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 0);
 
 		if (fd >= 0)
-			g->report_fd = (int)fd;
+			g->report_fd = fd_protect((int)fd);
 	}
 	g->backend = pick_backend(&g->cfg);
 	r = g->backend->open(why, sizeof(why));

@@ -16,6 +16,7 @@
 
 #include "arch.h"
 #include "backend.h"
+#include "fds.h"
 #include "log.h"
 #include "rawsys.h"
 
@@ -121,6 +122,7 @@ static int kvm_open(char *why, size_t len)
 			snprintf(why, len, "cannot open /dev/kvm: %s", strerror(e));
 		return -e;
 	}
+	kvm_fd = fd_protect(kvm_fd);
 	r = xioctl(kvm_fd, KVM_GET_API_VERSION, NULL);
 	if (r < 0) {
 		snprintf(why, len, "/dev/kvm is not a working KVM device (%s)", strerror(-r));
@@ -138,7 +140,7 @@ static int kvm_open(char *why, size_t len)
 	max_slots = xioctl(kvm_fd, KVM_CHECK_EXTENSION, (void *)KVM_CAP_NR_MEMSLOTS);
 	if (max_slots <= 0)
 		max_slots = 32;
-	vm_fd = xioctl(kvm_fd, KVM_CREATE_VM, (void *)0);
+	vm_fd = fd_protect(xioctl(kvm_fd, KVM_CREATE_VM, (void *)0));
 	if (vm_fd < 0) {
 		snprintf(why, len, "KVM_CREATE_VM failed: %s", strerror(-vm_fd));
 		return vm_fd;
@@ -296,7 +298,7 @@ static int kvm_vcpu_create(struct vcpu *v, const struct cpu_setup *setup,
 	s = raw_mmap(sizeof(*s), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
 	if (!s)
 		return -ENOMEM;
-	fd = xioctl(vm_fd, KVM_CREATE_VCPU, (void *)v->id);
+	fd = fd_protect(xioctl(vm_fd, KVM_CREATE_VCPU, (void *)v->id));
 	if (fd < 0)
 		return fd;
 	v->fd = fd;
@@ -435,7 +437,9 @@ static int kvm_fork_child(struct vcpu *v, const struct vma_list *covered,
 	raw_syscall2(SYS_munmap, old->run, old->run_size);
 	raw_syscall1(SYS_close, v->fd);
 	raw_syscall1(SYS_close, vm_fd);
-	vm_fd = xioctl(kvm_fd, KVM_CREATE_VM, (void *)0);
+	fd_forget(v->fd);
+	fd_forget(vm_fd);
+	vm_fd = fd_protect(xioctl(kvm_fd, KVM_CREATE_VM, (void *)0));
 	if (vm_fd < 0)
 		return vm_fd;
 	next_slot = 0;

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 
 #include "arch.h"
+#include "fds.h"
 #include "guest.h"
 #include "rawsys.h"
 
@@ -67,7 +68,7 @@ void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site)
 	    vma_find(&g->reserved, site) || !is_plain_syscall(vma, site))
 		return;
 	if (mem_fd < 0)
-		mem_fd = (int)raw_syscall3(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0);
+		mem_fd = fd_protect((int)raw_syscall3(SYS_open, "/proc/self/mem", O_RDWR | O_CLOEXEC, 0));
 	/* /proc/self/mem writes through the page protection, breaking COW like a
 	 * debugger's breakpoint: the file on disk is never touched. */
 	if (mem_fd >= 0 && raw_syscall6(SYS_pwrite64, mem_fd, (long)exit_insn, 2, site, 0, 0) == 2) {
@@ -79,8 +80,10 @@ void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site)
 void rewrite_after_fork(void)
 {
 	/* The inherited descriptor writes into the parent's memory. */
-	if (mem_fd >= 0)
+	if (mem_fd >= 0) {
 		raw_syscall1(SYS_close, mem_fd);
+		fd_forget(mem_fd);
+	}
 	mem_fd = -1;
 }
 

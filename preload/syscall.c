@@ -14,6 +14,7 @@
 
 #include "backend.h"
 #include "dune/dune.h"
+#include "fds.h"
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
@@ -24,12 +25,18 @@ static int is_err(long r)
 	return r < 0 && r > -4096;
 }
 
-/* Can the guest write n bytes at addr? The host must not fault on its behalf. */
-static int guest_writable(struct guest *g, uint64_t addr, uint64_t n)
+/* Can the guest access n bytes at addr? The host must not fault on its behalf. */
+static int guest_can(struct guest *g, uint64_t addr, uint64_t n, int prot)
 {
 	const struct vma *v = vma_find(&g->vmas, addr);
 
-	return v && (v->value & PROT_WRITE) && addr + n <= v->end && !vma_find(&g->reserved, addr);
+	return v && (v->value & prot) == (uint64_t)prot && addr + n <= v->end &&
+	       !vma_find(&g->reserved, addr);
+}
+
+static int guest_writable(struct guest *g, uint64_t addr, uint64_t n)
+{
+	return guest_can(g, addr, n, PROT_WRITE);
 }
 
 static long query(struct guest *g, struct vcpu *v, uint64_t addr)
@@ -145,6 +152,30 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 			if (ret == 0)
 				mirrored(g, v, mem_reload(g, a1, end));
 		}
+		break;
+	case SYS_close:
+		ret = fd_is_runtime(a1) ? -EBADF : raw_syscall1(nr, a1);
+		break;
+	case SYS_close_range:
+		ret = fd_close_range(a1, a2, a3);
+		break;
+	case SYS_dup2:
+	case SYS_dup3:
+		ret = fd_is_runtime(a2) ? -EBUSY : raw_syscall3(nr, a1, a2, a3);
+		break;
+	case SYS_rt_sigaction:
+		/* Until signals are delivered inside the guest, a handler runs on the
+		 * host side, in libc whose syscall instructions may be rewritten into
+		 * exits that only work in the guest: put them back, stop rewriting. */
+		if (a2 && g->cfg.rewrite && guest_can(g, a2, 8, PROT_READ)) {
+			uint64_t handler = *(const uint64_t *)a2;
+
+			if (handler != (uint64_t)SIG_DFL && handler != (uint64_t)SIG_IGN) {
+				g->cfg.rewrite = false;
+				rewrite_undo_all();
+			}
+		}
+		ret = raw_syscall6(nr, a1, a2, a3, a4, 0, 0);
 		break;
 	case SYS_arch_prctl:
 		ret = arch_prctl(g, v, a1, a2);

@@ -1,0 +1,63 @@
+/* process_test.c: forked children and exec'd images stay under dune and behave
+ * as natively (threads come with process semantics, not yet here). */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "harness.h"
+
+Test(process, shell_pipeline_subshell_and_substitution)
+{
+	expect_same_as_native(ARGV("sh", "-c",
+				   "echo a b c | tr a-z A-Z; x=$(echo sub | rev); echo \"got $x\"; "
+				   "for i in 1 2 3; do echo $i; done | sort -r | head -n 2; (exit 3)"),
+			      NULL);
+}
+
+Test(process, bash_script_with_child_statuses)
+{
+	expect_same_as_native(ARGV("bash", "-c",
+				   "false; echo \"false gave $?\"; ls /nonexistent 2>/dev/null; "
+				   "echo \"ls gave $?\"; seq 1 200 | awk '{ s += $1 } END { print s }'; "
+				   "cat <(echo process substitution)"),
+			      NULL);
+}
+
+Test(process, python_subprocess_fork_and_system)
+{
+	expect_same_as_native(ARGV("/usr/bin/python3", "-c",
+				   "import os, subprocess, sys\n"
+				   "print(subprocess.run(['echo', 'x'], capture_output=True).stdout)\n"
+				   "print(subprocess.run(['sh', '-c', 'exit 4']).returncode)\n"
+				   "pid = os.fork()\n"
+				   "if pid == 0:\n"
+				   "    os._exit(5)\n"
+				   "print(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))\n"
+				   "sys.stdout.flush()\n"
+				   "print(os.system('echo from system'))"),
+			      NULL);
+}
+
+Test(process, tar_gzip_spawns_gzip)
+{
+	make_text_file("tgz-a.txt", 800);
+	expect_same_as_native(ARGV("tar", "-C", scratch_dir(), "-czf", "-", "tgz-a.txt"), NULL);
+}
+
+Test(process, child_killed_by_signal_is_seen_by_parent)
+{
+	expect_same_as_native(ARGV("sh", "-c", TEST_PROGRAM_DIR "/fault segv; echo \"status $?\""),
+			      NULL);
+}
+
+Test(process, exec_and_fork_stay_under_dune)
+{
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV("sh", "-c", TEST_PROGRAM_DIR "/identify && exec " TEST_PROGRAM_DIR
+			     "/identify"), NULL, 1, NULL);
+	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_str_eq(r.out, "magic 0x454e5544 version 1 cpl 3 backend kvm vcpu 0 exits>0 1\n"
+				"magic 0x454e5544 version 1 cpl 3 backend kvm vcpu 0 exits>0 1\n");
+	run_result_free(&r);
+}
