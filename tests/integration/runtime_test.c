@@ -14,15 +14,20 @@ Test(runtime, identification_fails_natively)
 	run_result_free(&r);
 }
 
-Test(runtime, identification_under_dune_says_cpl3_kvm)
+static void expect_identity(const char *const *env, const char *expected)
 {
 	struct run_result r;
 
 	require_kvm();
-	r = run_program(ARGV(TEST_PROGRAM_DIR "/identify"), NULL, 1, NULL);
+	r = run_program(ARGV(TEST_PROGRAM_DIR "/identify"), env, 1, NULL);
 	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
-	cr_expect_str_eq(r.out, "magic 0x454e5544 version 1 cpl 3 backend kvm vcpu 0 exits>0 1\n");
+	cr_expect_str_eq(r.out, expected);
 	run_result_free(&r);
+}
+
+Test(runtime, identification_under_dune_says_cpl3_kvm)
+{
+	expect_identity(NULL, "magic 0x454e5544 version 1 cpl 3 backend kvm vcpu 0 exits>0 1\n");
 }
 
 Test(runtime, ring0_program_reads_cr3)
@@ -45,13 +50,8 @@ Test(runtime, ring0_program_reads_cr3)
 Test(runtime, ring0_identification_says_cpl0)
 {
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
-	struct run_result r;
 
-	require_kvm();
-	r = run_program(ARGV(TEST_PROGRAM_DIR "/identify"), ring0, 1, NULL);
-	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
-	cr_expect_str_eq(r.out, "magic 0x454e5544 version 1 cpl 0 backend kvm vcpu 0 exits>0 1\n");
-	run_result_free(&r);
+	expect_identity(ring0, "magic 0x454e5544 version 1 cpl 0 backend kvm vcpu 0 exits>0 1\n");
 }
 
 Test(runtime, report_lists_exits_and_syscalls)
