@@ -17,8 +17,6 @@
 #include "memory.h"
 #include "rawsys.h"
 
-#define HOST_STACK_SIZE (256u << 10)
-
 struct guest dune_guest;
 static struct vcpu main_vcpu;
 static struct cpu_setup main_setup;
@@ -83,6 +81,7 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 		main_setup.xsave = main_fpu;
 	g->main_vcpu = &main_vcpu;
 	g->setup = &main_setup;
+	g->live_threads = 1;
 
 	/* The host side's stack is invisible to the guest (PTE flags 0). */
 	host_stack = mem_alloc_reserved(g, HOST_STACK_SIZE, 0);

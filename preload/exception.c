@@ -76,7 +76,12 @@ void exception_handle(struct guest *g, struct vcpu *v)
 	if (vec == 14) {
 		uint64_t addr = g->backend->fault_address(v);
 
-		if (mem_fault(g, addr, error)) {
+		int fixed;
+
+		dune_lock(&g->lock);
+		fixed = mem_fault(g, addr, error);
+		dune_unlock(&g->lock);
+		if (fixed) {
 			v->stats.faults_fixed++;
 			return; /* the stub irets and the instruction runs again */
 		}

@@ -23,9 +23,8 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	long pid;
 	int r;
 
-	/* New threads need a vCPU in this VM: not built yet. */
-	if ((flags & CLONE_THREAD) || ((flags & CLONE_VM) && !(flags & CLONE_VFORK)))
-		return -ENOSYS;
+	if ((flags & CLONE_VM) && !(flags & CLONE_VFORK))
+		return thread_create(g, v, flags, newsp, parent_tid, child_tid, tls);
 	if ((r = g->backend->fork_prepare(v)))
 		return r;
 	regs = *v->regs;
@@ -39,13 +38,7 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 		return pid;
 
 	regs.rax = 0;
-	/* Forked from the LSTAR stub: the new vCPU starts at the program's CPL,
-	 * so start it where the stub's sysretq (or jmp) would have gone. */
-	if (regs.rip - (uint64_t)g->stubs < PAGE_SIZE) {
-		regs.rip = regs.rcx;
-		if (g->cfg.ring == 3)
-			regs.rflags = (regs.r11 & 0x3c7fd7) | 0x2;
-	}
+	regs_resume_in_program(g, &regs);
 	if (newsp)
 		regs.rsp = newsp;
 	if (flags & CLONE_SETTLS)
@@ -57,6 +50,8 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	v->exits = 0;
 	g->start_ns = raw_now_ns();
 	g->start_tsc = __builtin_ia32_rdtsc();
+	g->live_threads = 1;
+	g->lock.held = 0; /* only this thread survives fork */
 	rewrite_after_fork();
 	r = g->backend->fork_child(v, &g->covered, &setup, &regs);
 	if (r)

@@ -18,6 +18,13 @@ void syscall_handle(struct guest *g, struct vcpu *v);
 long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t newsp,
 		uint64_t parent_tid, uint64_t child_tid, uint64_t tls);
 
+/* thread.c: clone with CLONE_VM | CLONE_THREAD: a vCPU and host thread. */
+long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, uint64_t newsp,
+		   uint64_t parent_tid, uint64_t child_tid, uint64_t tls);
+/* vcpu.c: registers that stopped in the LSTAR stub, moved to where the stub
+ * would have returned in the program (a new vCPU starts at the program's CPL). */
+void regs_resume_in_program(struct guest *g, struct guest_regs *r);
+
 /* exception.c: handle the exception frame the stub left at v->regs->rsp. */
 void exception_handle(struct guest *g, struct vcpu *v);
 /* exception.c: end the process by sig, as the kernel's default action would. */

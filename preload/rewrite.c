@@ -63,7 +63,9 @@ void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site)
 	static const uint8_t exit_insn[2] = { 0xe6, PORT_SYSCALL_SITE };
 	const struct vma *vma = vma_find(&g->vmas, site);
 
-	if (nr_rewritten >= MAX_REWRITTEN || !first_sight(site) || !vma || site + 2 > vma->end ||
+	/* Another thread may run the site while it changes: never let the two
+	 * bytes straddle a cache line, where the store could tear. */
+	if (nr_rewritten >= MAX_REWRITTEN || (site & 63) == 63 || !first_sight(site) || !vma || site + 2 > vma->end ||
 	    (vma->value & (PROT_READ | PROT_EXEC)) != (PROT_READ | PROT_EXEC) ||
 	    vma_find(&g->reserved, site) || !is_plain_syscall(vma, site))
 		return;

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lock.h"
 #include "pagetable.h"
 #include "vma.h"
 
@@ -67,6 +68,8 @@ struct vcpu {
 	struct vcpu_stats stats;
 };
 
+#define HOST_STACK_SIZE (256u << 10) /* the host side of each thread runs on one */
+
 struct cpu_setup;
 
 struct guest {
@@ -84,6 +87,9 @@ struct guest {
 	uint64_t start_ns, start_tsc; /* at entry: the report converts ticks to time */
 	struct vcpu *main_vcpu;
 	const struct cpu_setup *setup; /* what every vCPU starts from */
+	struct dune_lock lock;     /* over vmas, covered, reserved, pt, slots, rewriting */
+	int live_threads;
+	uint64_t next_vcpu_id;
 	int report_fd;             /* a private copy of stderr: programs often close theirs */
 };
 

@@ -91,12 +91,64 @@ static long shm_size(long id)
 	return raw_syscall3(SYS_shmctl, id, IPC_STAT, &ds) == 0 ? (long)ds.shm_segsz : 0;
 }
 
+/* The syscalls that change the memory map, each followed by its mirror. */
+static long memory_syscall(struct guest *g, struct vcpu *v, long nr, long a1, long a2, long a3,
+			   long a4, long a5, long a6)
+{
+	const struct vma *old;
+	uint64_t end;
+	long ret;
+
+	switch (nr) {
+	case SYS_mmap:
+		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
+		if (!is_err(ret))
+			mirrored(g, v, mem_mapped(g, ret, a2, (int)a3));
+		return ret;
+	case SYS_munmap:
+		ret = raw_syscall2(nr, a1, a2);
+		if (ret == 0)
+			mirrored(g, v, mem_unmapped(g, a1, a2));
+		return ret;
+	case SYS_mprotect:
+	case SYS_pkey_mprotect:
+		ret = raw_syscall6(nr, a1, a2, a3, a4, 0, 0);
+		if (ret == 0)
+			mirrored(g, v, mem_protected(g, a1, a2, (int)a3));
+		else if (ret == -ENOMEM) /* it may have changed a part before the hole */
+			mirrored(g, v, mem_reload(g, a1, a1 + a2));
+		return ret;
+	case SYS_mremap:
+		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, 0);
+		if (!is_err(ret))
+			mirrored(g, v, mem_remapped(g, a1, a2, ret, a3));
+		return ret;
+	case SYS_brk:
+		ret = raw_syscall1(nr, a1);
+		mirrored(g, v, mem_brk_moved(g, ret));
+		return ret;
+	case SYS_shmat:
+		ret = raw_syscall3(nr, a1, a2, a3);
+		if (!is_err(ret))
+			mirrored(g, v, mem_reload(g, ret, ret + shm_size(a1)));
+		return ret;
+	case SYS_shmdt:
+		old = vma_find(&g->vmas, a1);
+		end = old ? old->end : (uint64_t)a1 + PAGE_SIZE;
+		ret = raw_syscall1(nr, a1);
+		if (ret == 0)
+			mirrored(g, v, mem_reload(g, a1, end));
+		return ret;
+	default:
+		return -ENOSYS;
+	}
+}
+
 void syscall_handle(struct guest *g, struct vcpu *v)
 {
 	struct guest_regs *r = v->regs;
 	long nr = (long)r->rax;
 	long a1 = r->rdi, a2 = r->rsi, a3 = r->rdx, a4 = r->r10, a5 = r->r8, a6 = r->r9;
-	const struct vma *old;
 	long ret;
 
 	if ((unsigned long)nr < NR_SYSCALLS_TRACKED)
@@ -107,51 +159,27 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 		ret = query(g, v, a1);
 		break;
 	case SYS_exit_group:
-	case SYS_exit:
 		report_print(g);
 		raw_syscall1(nr, a1);
 		__builtin_unreachable();
+	case SYS_exit:
+		if (__atomic_sub_fetch(&g->live_threads, 1, __ATOMIC_ACQ_REL) == 0)
+			report_print(g);
+		raw_syscall1(nr, a1);
+		__builtin_unreachable();
 	case SYS_mmap:
-		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
-		if (!is_err(ret))
-			mirrored(g, v, mem_mapped(g, ret, a2, (int)a3));
-		break;
 	case SYS_munmap:
-		ret = raw_syscall2(nr, a1, a2);
-		if (ret == 0)
-			mirrored(g, v, mem_unmapped(g, a1, a2));
-		break;
 	case SYS_mprotect:
 	case SYS_pkey_mprotect:
-		ret = raw_syscall6(nr, a1, a2, a3, a4, 0, 0);
-		if (ret == 0)
-			mirrored(g, v, mem_protected(g, a1, a2, (int)a3));
-		else if (ret == -ENOMEM) /* it may have changed a part before the hole */
-			mirrored(g, v, mem_reload(g, a1, a1 + a2));
-		break;
 	case SYS_mremap:
-		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, 0);
-		if (!is_err(ret))
-			mirrored(g, v, mem_remapped(g, a1, a2, ret, a3));
-		break;
 	case SYS_brk:
-		ret = raw_syscall1(nr, a1);
-		mirrored(g, v, mem_brk_moved(g, ret));
-		break;
 	case SYS_shmat:
-		ret = raw_syscall3(nr, a1, a2, a3);
-		if (!is_err(ret))
-			mirrored(g, v, mem_reload(g, ret, ret + shm_size(a1)));
-		break;
 	case SYS_shmdt:
-		old = vma_find(&g->vmas, a1);
-		{
-			uint64_t end = old ? old->end : (uint64_t)a1 + PAGE_SIZE;
-
-			ret = raw_syscall1(nr, a1);
-			if (ret == 0)
-				mirrored(g, v, mem_reload(g, a1, end));
-		}
+		/* Call and mirror as one step, or two threads could mirror their
+		 * changes in the opposite order from the one the kernel made them. */
+		dune_lock(&g->lock);
+		ret = memory_syscall(g, v, nr, a1, a2, a3, a4, a5, a6);
+		dune_unlock(&g->lock);
 		break;
 	case SYS_close:
 		ret = fd_is_runtime(a1) ? -EBADF : raw_syscall1(nr, a1);

@@ -76,6 +76,15 @@ void vcpu_die(struct guest *g, struct vcpu *v, const char *why)
 	__builtin_unreachable();
 }
 
+void regs_resume_in_program(struct guest *g, struct guest_regs *r)
+{
+	if (r->rip - (uint64_t)g->stubs >= PAGE_SIZE)
+		return;
+	r->rip = r->rcx;
+	if (g->cfg.ring == 3)
+		r->rflags = (r->r11 & 0x3c7fd7) | 0x2; /* what sysretq loads */
+}
+
 /* The hot path: keep it short, allocation-free and lock-free. */
 void vcpu_loop(struct guest *g, struct vcpu *v)
 {
@@ -97,8 +106,11 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			r->rip += EXIT_INSN_LEN;
 			v->regs_dirty = true;
 			syscall_handle(g, v);
-			if (g->cfg.rewrite)
+			if (g->cfg.rewrite) {
+				dune_lock(&g->lock);
 				rewrite_site(g, v, site);
+				dune_unlock(&g->lock);
+			}
 			break;
 		case EXIT_SYSCALL_SITE:
 			/* A rewritten site: do what the syscall instruction would have done. */

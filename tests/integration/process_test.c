@@ -1,5 +1,5 @@
-/* process_test.c: forked children and exec'd images stay under dune and behave
- * as natively (threads come with process semantics, not yet here). */
+/* process_test.c: threads, forked children and exec'd images stay under dune
+ * and behave as natively. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -60,4 +60,28 @@ Test(process, exec_and_fork_stay_under_dune)
 	cr_expect_str_eq(r.out, "magic 0x454e5544 version 1 cpl 3 backend kvm vcpu 0 exits>0 1\n"
 				"magic 0x454e5544 version 1 cpl 3 backend kvm vcpu 0 exits>0 1\n");
 	run_result_free(&r);
+}
+
+Test(process, pthreads_with_concurrent_memory_changes)
+{
+	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/threads"), NULL);
+}
+
+Test(process, python_threading)
+{
+	expect_same_as_native(ARGV("/usr/bin/python3", "-c",
+				   "import threading\n"
+				   "out = []\n"
+				   "def f(i): out.append(sum(range(i * 10000)))\n"
+				   "ts = [threading.Thread(target=f, args=(i,)) for i in range(6)]\n"
+				   "[t.start() for t in ts]\n"
+				   "[t.join() for t in ts]\n"
+				   "print(sorted(out))"),
+			      NULL);
+}
+
+Test(process, sort_large_input_uses_threads)
+{
+	expect_same_as_native(ARGV("sort", "--parallel=4", "-S", "1M", make_text_file("big.txt", 60000)),
+			      NULL);
 }
