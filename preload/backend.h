@@ -27,6 +27,9 @@ struct backend_ops {
 	int (*add_memory)(uint64_t start, uint64_t size);
 	int (*vcpu_create)(struct vcpu *v, const struct cpu_setup *setup,
 			   const struct guest_regs *regs);
+	/* Give a vCPU whose thread exited a fresh start for a new thread. */
+	int (*vcpu_reset)(struct vcpu *v, const struct cpu_setup *setup,
+			  const struct guest_regs *regs);
 	/* Run until the guest needs the runtime. Returns an enum exit_kind, or
 	 * -1 after reporting a fatal exit (the caller ends the process). */
 	int (*vcpu_run)(struct vcpu *v);

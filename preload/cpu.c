@@ -83,7 +83,7 @@ static uint64_t tss_descriptor_low(uint64_t base, uint32_t limit)
 
 int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 {
-	struct vcpu_area *a = mem_alloc_reserved(g, sizeof(*a), SUPERVISOR_RW);
+	struct vcpu_area *a = v->area ? v->area : mem_alloc_reserved(g, sizeof(*a), SUPERVISOR_RW);
 	uint8_t *tss, *iomap;
 	uint64_t ist_top;
 

@@ -10,7 +10,8 @@ int cpu_init(struct guest *g);
 /* Save the calling thread's FPU/vector state as a standard 4 KiB XSAVE image
  * into buf (64-byte aligned). Returns 0, or -ENOTSUP where XSAVE cannot. */
 int cpu_capture_fpu(void *buf);
-/* Give a new vCPU its GDT, TSS and IST stack, and describe its first state. */
+/* Give a new vCPU its GDT, TSS and IST stack (a reused one keeps its own),
+ * and describe its first state. */
 int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *out);
 
 #endif

@@ -87,6 +87,8 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	host_stack = mem_alloc_reserved(g, HOST_STACK_SIZE, 0);
 	if (!host_stack)
 		dune_fatal("cannot allocate the host stack");
+	main_vcpu.host_stack = host_stack;
+	main_vcpu.host_tid = raw_syscall0(SYS_gettid);
 
 	errno = saved_errno;
 	dune_enter_guest(&regs, host_stack + HOST_STACK_SIZE, host_main);

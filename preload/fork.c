@@ -52,6 +52,7 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	g->start_tsc = __builtin_ia32_rdtsc();
 	g->live_threads = 1;
 	g->lock.held = 0; /* only this thread survives fork */
+	g->free_vcpus = NULL; /* the parent's vCPUs */
 	rewrite_after_fork();
 	r = g->backend->fork_child(v, &g->covered, &setup, &regs);
 	if (r)

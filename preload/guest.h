@@ -21,6 +21,8 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 /* thread.c: clone with CLONE_VM | CLONE_THREAD: a vCPU and host thread. */
 long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, uint64_t newsp,
 		   uint64_t parent_tid, uint64_t child_tid, uint64_t tls);
+/* thread.c: the calling thread is about to exit: its vCPU goes to the pool. */
+void thread_exiting(struct guest *g, struct vcpu *v);
 /* vcpu.c: registers that stopped in the LSTAR stub, moved to where the stub
  * would have returned in the program (a new vCPU starts at the program's CPL). */
 void regs_resume_in_program(struct guest *g, struct guest_regs *r);

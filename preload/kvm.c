@@ -288,6 +288,20 @@ static int set_fpu(int fd, const void *xsave)
 	return xioctl(fd, KVM_SET_FPU, &fpu);
 }
 
+static int kvm_vcpu_reset(struct vcpu *v, const struct cpu_setup *setup,
+			  const struct guest_regs *regs)
+{
+	int r;
+
+	if ((r = set_sregs(v->fd, setup)) || (r = set_msrs(v->fd, setup)) ||
+	    (r = set_fpu(v->fd, setup->xsave)))
+		return r;
+	*v->regs = *regs;
+	v->regs_dirty = true;
+	v->sregs_dirty = false;
+	return 0;
+}
+
 static int kvm_vcpu_create(struct vcpu *v, const struct cpu_setup *setup,
 			   const struct guest_regs *regs)
 {
@@ -308,18 +322,12 @@ static int kvm_vcpu_create(struct vcpu *v, const struct cpu_setup *setup,
 		return -ENOMEM;
 	v->backend_state = s;
 
-	if ((r = xioctl(fd, KVM_SET_CPUID2, cpuid)) ||
-	    (r = set_sregs(fd, setup)) ||
-	    (r = set_msrs(fd, setup)) ||
-	    (r = set_fpu(fd, setup->xsave)))
+	if ((r = xioctl(fd, KVM_SET_CPUID2, cpuid)))
 		return r;
 	set_tsc(fd);
-
 	s->run->kvm_valid_regs = KVM_SYNC_X86_REGS;
 	v->regs = (struct guest_regs *)&s->run->s.regs.regs;
-	*v->regs = *regs;
-	v->regs_dirty = true;
-	return 0;
+	return kvm_vcpu_reset(v, setup, regs);
 }
 
 /* Load a changed FS/GS base (arch_prctl) into the vCPU. */
@@ -458,6 +466,7 @@ const struct backend_ops kvm_backend = {
 	.open = kvm_open,
 	.add_memory = kvm_add_memory,
 	.vcpu_create = kvm_vcpu_create,
+	.vcpu_reset = kvm_vcpu_reset,
 	.vcpu_run = kvm_vcpu_run,
 	.fault_address = kvm_fault_address,
 	.dump = kvm_dump,

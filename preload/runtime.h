@@ -66,6 +66,9 @@ struct vcpu {
 	uint64_t fs_base, gs_base;
 	bool sregs_dirty;         /* fs/gs base changed: the backend must load them */
 	struct vcpu_stats stats;
+	uint8_t *host_stack;      /* HOST_STACK_SIZE bytes */
+	long host_tid;            /* the thread running this vCPU */
+	struct vcpu *next_free;   /* on guest.free_vcpus once that thread exited */
 };
 
 #define HOST_STACK_SIZE (256u << 10) /* the host side of each thread runs on one */
@@ -89,6 +92,7 @@ struct guest {
 	const struct cpu_setup *setup; /* what every vCPU starts from */
 	struct dune_lock lock;     /* over vmas, covered, reserved, pt, slots, rewriting */
 	int live_threads;
+	struct vcpu *free_vcpus;   /* KVM cannot destroy one vCPU: exited threads' are reused */
 	uint64_t next_vcpu_id;
 	int report_fd;             /* a private copy of stderr: programs often close theirs */
 };

@@ -165,6 +165,8 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 	case SYS_exit:
 		if (__atomic_sub_fetch(&g->live_threads, 1, __ATOMIC_ACQ_REL) == 0)
 			report_print(g);
+		else
+			thread_exiting(g, v);
 		raw_syscall1(nr, a1);
 		__builtin_unreachable();
 	case SYS_mmap:

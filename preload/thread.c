@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <sched.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "backend.h"
@@ -21,7 +22,34 @@ long dune_clone_thread(unsigned long flags, void *stack_top, uint64_t parent_tid
 
 static void thread_main(void *arg)
 {
-	vcpu_loop(&dune_guest, arg);
+	struct vcpu *v = arg;
+
+	v->host_tid = raw_syscall0(SYS_gettid);
+	vcpu_loop(&dune_guest, v);
+}
+
+/* A pooled vCPU whose host thread is gone for good (its stack is free), or NULL. */
+static struct vcpu *take_free_vcpu(struct guest *g)
+{
+	long pid = raw_syscall0(SYS_getpid);
+
+	for (struct vcpu **p = &g->free_vcpus; *p; p = &(*p)->next_free) {
+		struct vcpu *v = *p;
+
+		if (!v->host_tid || raw_syscall3(SYS_tgkill, pid, v->host_tid, 0) == -ESRCH) {
+			*p = v->next_free;
+			return v;
+		}
+	}
+	return NULL;
+}
+
+void thread_exiting(struct guest *g, struct vcpu *v)
+{
+	dune_lock(&g->lock);
+	v->next_free = g->free_vcpus;
+	g->free_vcpus = v;
+	dune_unlock(&g->lock);
 }
 
 long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, uint64_t newsp,
@@ -29,19 +57,27 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 {
 	struct cpu_setup setup;
 	struct guest_regs regs;
-	uint8_t *stack = NULL;
 	struct vcpu *v;
-	long p, tid;
+	long tid;
 	int r;
 
 	if (!(flags & CLONE_THREAD) || !(flags & CLONE_SIGHAND))
 		return -ENOSYS; /* shared memory without a shared thread group: not yet */
-	p = raw_syscall6(SYS_mmap, 0, sizeof(*v), PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p < 0 && p > -4096)
-		return -EAGAIN;
-	v = (struct vcpu *)p;
-	v->id = __atomic_add_fetch(&g->next_vcpu_id, 1, __ATOMIC_RELAXED);
+	dune_lock(&g->lock);
+	v = take_free_vcpu(g);
+	dune_unlock(&g->lock);
+	if (!v) {
+		long p = raw_syscall6(SYS_mmap, 0, sizeof(*v), PROT_READ | PROT_WRITE,
+				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p < 0 && p > -4096)
+			return -EAGAIN;
+		v = (struct vcpu *)p;
+		v->id = __atomic_add_fetch(&g->next_vcpu_id, 1, __ATOMIC_RELAXED);
+		v->fd = -1;
+	}
+	v->exits = 0;
+	memset(&v->stats, 0, sizeof(v->stats));
 	v->fs_base = flags & CLONE_SETTLS ? tls : parent->fs_base;
 	v->gs_base = parent->gs_base;
 
@@ -53,19 +89,26 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 
 	dune_lock(&g->lock);
 	r = cpu_setup_vcpu(g, v, &setup);
-	if (!r)
-		stack = mem_alloc_reserved(g, HOST_STACK_SIZE, 0);
+	if (!r && !v->host_stack && !(v->host_stack = mem_alloc_reserved(g, HOST_STACK_SIZE, 0)))
+		r = -ENOMEM;
 	setup.xsave = g->setup->xsave;
-	if (!r && stack)
-		r = g->backend->vcpu_create(v, &setup, &regs);
+	if (!r)
+		r = v->fd < 0 ? g->backend->vcpu_create(v, &setup, &regs)
+			      : g->backend->vcpu_reset(v, &setup, &regs);
 	dune_unlock(&g->lock);
-	if (r || !stack)
+	if (r) {
+		if (v->fd >= 0) /* keep what was made for the next thread */
+			thread_exiting(g, v);
 		return -EAGAIN;
+	}
 
 	__atomic_add_fetch(&g->live_threads, 1, __ATOMIC_ACQ_REL);
-	tid = dune_clone_thread(flags, stack + HOST_STACK_SIZE, parent_tid, child_tid, tls,
-				thread_main, v);
-	if (tid < 0)
+	tid = dune_clone_thread(flags, v->host_stack + HOST_STACK_SIZE, parent_tid, child_tid,
+				tls, thread_main, v);
+	if (tid < 0) {
 		__atomic_sub_fetch(&g->live_threads, 1, __ATOMIC_ACQ_REL);
+		v->host_tid = 0; /* no thread ever ran it */
+		thread_exiting(g, v);
+	}
 	return tid;
 }

@@ -1,6 +1,7 @@
 /* process_test.c: threads, forked children and exec'd images stay under dune
  * and behave as natively. */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness.h"
@@ -84,4 +85,13 @@ Test(process, sort_large_input_uses_threads)
 {
 	expect_same_as_native(ARGV("sort", "--parallel=4", "-S", "1M", make_text_file("big.txt", 60000)),
 			      NULL);
+}
+
+/* Threads come and go (their vCPUs are reused), forks on top. DUNE_STRESS_SECONDS
+ * sets the length: short in CI, 60 for the full run. */
+Test(process, stress_threads_and_forks, .timeout = 900)
+{
+	const char *len = getenv("DUNE_STRESS_SECONDS");
+
+	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/stress", len ? len : "5"), NULL);
 }
