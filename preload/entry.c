@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "backend.h"
 #include "cpu.h"
@@ -67,6 +68,7 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	if (r)
 		dune_fatal("%s", why);
 	rewrite_init();
+	exec_init(environ);
 	if ((r = mem_init(g)))
 		dune_fatal("cannot mirror this process's memory into the guest: %s", strerror(-r));
 	if ((r = cpu_init(g)))

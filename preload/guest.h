@@ -27,6 +27,11 @@ void thread_exiting(struct guest *g, struct vcpu *v);
  * would have returned in the program (a new vCPU starts at the program's CPL). */
 void regs_resume_in_program(struct guest *g, struct guest_regs *r);
 
+/* exec.c: remember how this process entered dune, so that exec keeps it. */
+void exec_init(char **environ_at_entry);
+/* exec.c: execve/execveat, with LD_PRELOAD and DUNE_* added back if missing. */
+long exec_guest(struct guest *g, long nr, long a1, long a2, long a3, long a4, long a5);
+
 /* exception.c: handle the exception frame the stub left at v->regs->rsp. */
 void exception_handle(struct guest *g, struct vcpu *v);
 /* exception.c: end the process by sig, as the kernel's default action would. */

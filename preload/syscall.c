@@ -219,6 +219,10 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 	case SYS_clone:
 		ret = fork_guest(g, v, a1, a2, a3, a4, a5);
 		break;
+	case SYS_execve:
+	case SYS_execveat:
+		ret = exec_guest(g, nr, a1, a2, a3, a4, a5);
+		break;
 	case SYS_clone3:
 		/* Its arguments live in memory; libc falls back to clone on ENOSYS. */
 		ret = -ENOSYS;

@@ -95,3 +95,27 @@ Test(process, stress_threads_and_forks, .timeout = 900)
 
 	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/stress", len ? len : "5"), NULL);
 }
+
+Test(process, exec_with_a_clean_environment_stays_under_dune)
+{
+	static const char *const ring0[] = { "DUNE_RING=0", NULL };
+	struct run_result r;
+
+	require_kvm();
+	/* env -i drops LD_PRELOAD and DUNE_RING: dune puts both back. */
+	r = run_program(ARGV("env", "-i", TEST_PROGRAM_DIR "/identify"), ring0, 1, NULL);
+	cr_expect_eq(r.status, 0, "stderr: %s", r.err);
+	cr_expect_str_eq(r.out, "magic 0x454e5544 version 1 cpl 0 backend kvm vcpu 0 exits>0 1\n");
+	run_result_free(&r);
+}
+
+Test(process, failed_exec_returns_the_error)
+{
+	expect_same_as_native(ARGV("/usr/bin/python3", "-c",
+				   "import os\n"
+				   "try:\n"
+				   "    os.execv('/nonexistent/program', ['x'])\n"
+				   "except OSError as e:\n"
+				   "    print('exec failed:', e.errno)"),
+			      NULL);
+}
