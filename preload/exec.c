@@ -84,10 +84,9 @@ long exec_guest(struct guest *g, long nr, long a1, long a2, long a3, long a4, lo
 	/* Host memory for the new environment: gone with the old image on success. */
 	len = (n + MAX_SETTINGS + 2) * sizeof(char *) + sizeof(preload_path) + 16 +
 	      (theirs ? strlen(theirs) + 1 : 0);
-	r = raw_syscall6(SYS_mmap, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (r < 0 && r > -4096)
-		return r;
-	env = (char **)r;
+	env = raw_mmap(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	if (!env)
+		return -ENOMEM;
 	preload = (char *)(env + n + MAX_SETTINGS + 2);
 	snprintf(preload, len - (preload - (char *)env), "LD_PRELOAD=%s%s%s", preload_path,
 		 theirs && *theirs ? ":" : "", theirs ? theirs : "");

@@ -36,15 +36,6 @@ struct kvm_vcpu_state {
 	struct kvm_xsave xsave; /* saved across fork */
 };
 
-/* Anonymous memory without libc: these run in forked children too, where
- * libc's syscall instructions may have been rewritten. */
-static void *raw_mmap(size_t len, int prot, int flags, int fd)
-{
-	long p = raw_syscall6(SYS_mmap, 0, len, prot, flags, fd, 0);
-
-	return p < 0 && p > -4096 ? NULL : (void *)p;
-}
-
 static int kvm_fd = -1;
 static int vm_fd = -1;
 static int next_slot;

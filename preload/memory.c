@@ -114,13 +114,9 @@ static int read_maps(struct guest *g)
 	long fd, n, len = 0;
 	int r;
 
-	if (!buf) {
-		long p = raw_syscall6(SYS_mmap, 0, MAPS_MAX, PROT_READ | PROT_WRITE,
-				      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (p < 0 && p > -4096)
-			return (int)p;
-		buf = (char *)p;
-	}
+	if (!buf && !(buf = raw_mmap(MAPS_MAX, PROT_READ | PROT_WRITE,
+				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1)))
+		return -ENOMEM;
 	fd = raw_syscall3(SYS_open, "/proc/self/maps", O_RDONLY | O_CLOEXEC, 0);
 	if (fd < 0)
 		return (int)fd;
@@ -135,16 +131,14 @@ static int read_maps(struct guest *g)
 
 int mem_init(struct guest *g)
 {
-	long p;
 	int r;
 
-	p = raw_syscall6(SYS_mmap, 0, POOL_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (p < 0 && p > -4096)
-		return (int)p;
-	pool_next = (uint8_t *)p;
+	pool_next = raw_mmap(POOL_SIZE, PROT_READ | PROT_WRITE,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
+	if (!pool_next)
+		return -ENOMEM;
 	pool_end = pool_next + POOL_SIZE;
-	if (vma_set(&g->reserved, (uint64_t)p, (uint64_t)p + POOL_SIZE, 0))
+	if (vma_set(&g->reserved, (uint64_t)pool_next, (uint64_t)pool_end, 0))
 		return -ENOMEM;
 	if ((r = pt_init(&g->pt, pool_alloc, g)))
 		return r;
@@ -161,10 +155,10 @@ int mem_init(struct guest *g)
 
 void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags)
 {
-	long p = raw_syscall6(SYS_mmap, 0, size, PROT_READ | PROT_WRITE,
-			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint64_t p = (uint64_t)raw_mmap(size, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1);
 
-	if (p < 0 && p > -4096)
+	if (!p)
 		return NULL;
 	if (vma_set(&g->reserved, p, p + size, pte_flags) ||
 	    vma_set(&g->vmas, p, p + size, PROT_READ | PROT_WRITE) ||

@@ -67,12 +67,9 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 	v = take_free_vcpu(g);
 	dune_unlock(&g->lock);
 	if (!v) {
-		long p = raw_syscall6(SYS_mmap, 0, sizeof(*v), PROT_READ | PROT_WRITE,
-				      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-		if (p < 0 && p > -4096)
+		v = raw_mmap(sizeof(*v), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+		if (!v)
 			return -EAGAIN;
-		v = (struct vcpu *)p;
 		v->id = __atomic_add_fetch(&g->next_vcpu_id, 1, __ATOMIC_RELAXED);
 		v->fd = -1;
 	}

@@ -9,23 +9,22 @@
 
 static int reserve(struct vma_list *l, size_t need)
 {
+	struct vma *v;
 	size_t cap;
-	long p;
 
 	if (need <= l->cap)
 		return 0;
 	cap = l->cap ? l->cap * 2 : 256;
 	while (cap < need)
 		cap *= 2;
-	p = raw_syscall6(SYS_mmap, 0, cap * sizeof(struct vma), PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p < 0 && p > -4096)
+	v = raw_mmap(cap * sizeof(struct vma), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	if (!v)
 		return -ENOMEM;
 	if (l->n)
-		memcpy((void *)p, l->v, l->n * sizeof(struct vma));
+		memcpy(v, l->v, l->n * sizeof(struct vma));
 	if (l->v)
 		raw_syscall2(SYS_munmap, l->v, l->cap * sizeof(struct vma));
-	l->v = (struct vma *)p;
+	l->v = v;
 	l->cap = cap;
 	return 0;
 }
