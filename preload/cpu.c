@@ -53,26 +53,13 @@ int cpu_init(struct guest *g)
 
 int cpu_capture_fpu(void *buf)
 {
-	uint32_t eax, ebx, ecx, edx;
-
-	__asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(1), "c"(0));
-	if (!(ecx & (1u << 27))) /* OSXSAVE */
+	if (!(host_cpuid(1, 0).ecx & (1u << 27))) /* OSXSAVE */
 		return -ENOTSUP;
-	__asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0xd), "c"(0));
-	if (ebx > 4096) /* AMX and the like need KVM_GET_XSAVE2: keep the defaults */
+	if (host_cpuid(0xd, 0).ebx > 4096) /* AMX and the like need KVM_GET_XSAVE2: keep the defaults */
 		return -ENOTSUP;
 	memset(buf, 0, 4096);
 	__asm__ volatile("xsave64 (%0)" : : "r"(buf), "a"(~0u), "d"(~0u) : "memory");
 	return 0;
-}
-
-/* Linux lets programs use rdfsbase and friends where the CPU has them; so do we. */
-static int host_has_fsgsbase(void)
-{
-	uint32_t eax, ebx, ecx, edx;
-
-	__asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(7), "c"(0));
-	return ebx & 1;
 }
 
 static uint64_t tss_descriptor_low(uint64_t base, uint32_t limit)
@@ -122,7 +109,8 @@ int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 		.lstar = (uint64_t)g->stubs + (g->cfg.ring == 3 ? STUB_SYSCALL_RING3 : STUB_SYSCALL_RING0),
 		.sfmask = g->cfg.ring == 3 ? SFMASK_RING3 : 0,
 	};
-	if (host_has_fsgsbase())
+	/* Linux lets programs use rdfsbase and friends where the CPU has them; so do we. */
+	if (host_cpuid(7, 0).ebx & 1)
 		c->cr4 |= CR4_FSGSBASE;
 	return 0;
 }

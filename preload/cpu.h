@@ -2,8 +2,25 @@
 #ifndef DUNE_CPU_H
 #define DUNE_CPU_H
 
+#include <stdint.h>
+
 #include "backend.h"
 #include "runtime.h"
+
+struct cpuid_regs {
+	uint32_t eax, ebx, ecx, edx;
+};
+
+/* The host CPU's answer to CPUID leaf, subleaf. */
+static inline struct cpuid_regs host_cpuid(uint32_t leaf, uint32_t subleaf)
+{
+	struct cpuid_regs r;
+
+	__asm__("cpuid"
+		: "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx)
+		: "a"(leaf), "c"(subleaf));
+	return r;
+}
 
 /* Build the shared IDT and stub page once per process. */
 int cpu_init(struct guest *g);

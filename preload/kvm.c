@@ -16,6 +16,7 @@
 
 #include "arch.h"
 #include "backend.h"
+#include "cpu.h"
 #include "fds.h"
 #include "log.h"
 #include "rawsys.h"
@@ -32,7 +33,6 @@ _Static_assert(offsetof(struct guest_regs, rbx) == 8 && offsetof(struct guest_re
 struct kvm_vcpu_state {
 	struct kvm_run *run;
 	size_t run_size;
-	uint16_t last_port;
 	struct kvm_xsave xsave; /* saved across fork */
 };
 
@@ -41,6 +41,10 @@ static int vm_fd = -1;
 static int next_slot;
 static int max_slots;
 static struct kvm_cpuid2 *cpuid;
+/* VM entry on Intel demands a busy TSS (type 11). SVM checks nothing, but
+ * QEMU's emulated CPUs, under which we test, grant CPL3 I/O through the TSS
+ * bitmap only for type 9: give each what it wants (set in kvm_open). */
+static uint8_t tss_type;
 
 /* ioctl returning -errno: no libc wrapper may run once the guest does. */
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -142,6 +146,7 @@ static int kvm_open(char *why, size_t len)
 		return -EINVAL;
 	}
 	set_signature(cpuid);
+	tss_type = host_cpuid(0, 0).ebx == 0x756e6547 /* "Genu" */ ? 0xb : 0x9;
 	return 0;
 }
 
@@ -217,17 +222,6 @@ static void set_tsc(int fd)
 	xioctl(fd, KVM_SET_MSRS, &m);
 }
 
-/* VM entry on Intel demands a busy TSS (type 11). SVM checks nothing, but
- * QEMU's emulated CPUs, under which we test, grant CPL3 I/O through the TSS
- * bitmap only for type 9: give each what it wants. */
-static uint8_t tss_type(void)
-{
-	uint32_t eax, ebx, ecx, edx;
-
-	__asm__("cpuid" : "=a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx) : "a"(0), "c"(0));
-	return ebx == 0x756e6547 /* "Genu" */ ? 0xb : 0x9;
-}
-
 static int set_sregs(int fd, const struct cpu_setup *c)
 {
 	struct kvm_sregs s;
@@ -245,7 +239,7 @@ static int set_sregs(int fd, const struct cpu_setup *c)
 	s.fs.base = c->fs_base;
 	s.gs.base = c->gs_base;
 	s.tr = (struct kvm_segment){ .base = c->tss_base, .limit = c->tss_limit,
-				     .selector = SEL_TSS, .type = tss_type(), .present = 1 };
+				     .selector = SEL_TSS, .type = tss_type, .present = 1 };
 	s.ldt = (struct kvm_segment){ .unusable = 1 };
 	s.gdt.base = c->gdt_base;
 	s.gdt.limit = c->gdt_limit;
@@ -363,7 +357,6 @@ static int kvm_vcpu_run(struct vcpu *v)
 	}
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		s->last_port = run->io.port;
 		if (run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1) {
 			if (run->io.port == PORT_SYSCALL_STUB)
 				return EXIT_SYSCALL_STUB;

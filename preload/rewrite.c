@@ -65,7 +65,8 @@ void rewrite_site(struct guest *g, struct vcpu *v, uint64_t site)
 
 	/* Another thread may run the site while it changes: never let the two
 	 * bytes straddle a cache line, where the store could tear. */
-	if (nr_rewritten >= MAX_REWRITTEN || (site & 63) == 63 || !first_sight(site) || !vma || site + 2 > vma->end ||
+	if (nr_rewritten >= MAX_REWRITTEN || (site & 63) == 63 || !first_sight(site) ||
+	    !vma || site + 2 > vma->end ||
 	    (vma->value & (PROT_READ | PROT_EXEC)) != (PROT_READ | PROT_EXEC) ||
 	    vma_find(&g->reserved, site) || !is_plain_syscall(vma, site))
 		return;
