@@ -21,9 +21,12 @@
 /* Layout of the stub blob (stubs.S); the exception stubs are 16 bytes apart. */
 #define STUB_SYSCALL_RING3 0x00
 #define STUB_SYSCALL_RING0 0x10
+#define STUB_IRET          0x20 /* return to the program from any CPL0 state */
 #define STUB_EXCEPTIONS    0x40
 #define STUB_EXC_SIZE      16
 #define STUB_EXC_COMMON    (STUB_EXCEPTIONS + 32 * STUB_EXC_SIZE)
+#define STUB_EXC_COMMON_IRET (STUB_EXC_COMMON + 6) /* after its out and addq */
+#define STUB_EXIT_LEN      2 /* outb %al, $imm8: every exit instruction */
 
 /* Exception frame the stubs leave on the IST stack: vector, error code, iret frame. */
 #define EXC_FRAME_VECTOR 0

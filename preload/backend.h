@@ -37,6 +37,14 @@ struct backend_ops {
 	uint64_t (*fault_address)(struct vcpu *v);
 	/* Print what the backend knows about a dying vCPU (exit reason, sregs). */
 	void (*dump)(struct vcpu *v);
+	/* Make the next (or the current) run return at once: called from a
+	 * signal handler, so async-signal-safe. */
+	void (*request_exit)(struct vcpu *v);
+	/* Forget a request_exit: the caller looks at its signals next. */
+	void (*clear_exit_request)(struct vcpu *v);
+	/* The guest's FPU/vector state as a standard-format 4 KiB XSAVE image. */
+	int (*save_fpu)(struct vcpu *v, void *xsave);
+	int (*load_fpu)(struct vcpu *v, const void *xsave);
 	/* Before fork: save what the child cannot read from the parent's vCPU. */
 	int (*fork_prepare)(struct vcpu *v);
 	/* In a forked child, whose inherited VM is unusable: make a new VM over

@@ -42,6 +42,10 @@ int cpu_init(struct guest *g)
 	if (!g->stubs || !g->idt || len > PAGE_SIZE)
 		return -ENOMEM;
 	memcpy(g->stubs, dune_stubs_start, len);
+	/* context.c finds iretq at these offsets: 48 cf */
+	if (memcmp(g->stubs + STUB_EXC_COMMON_IRET, "\x48\xcf", 2) ||
+	    memcmp(g->stubs + STUB_IRET, "\x48\xcf", 2))
+		return -EINVAL;
 	for (int vec = 0; vec < 32; vec++) {
 		/* int3 and into are allowed from CPL3, as on Linux. */
 		int dpl = vec == 3 || vec == 4 ? 3 : 0;

@@ -17,6 +17,7 @@
 #include "log.h"
 #include "memory.h"
 #include "rawsys.h"
+#include "signals.h"
 
 struct guest dune_guest;
 static struct vcpu main_vcpu;
@@ -86,11 +87,15 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	g->live_threads = 1;
 
 	/* The host side's stack is invisible to the guest (PTE flags 0). */
-	host_stack = mem_alloc_reserved(g, HOST_STACK_SIZE, 0);
+	host_stack = mem_alloc_host_stack(g, &main_vcpu);
 	if (!host_stack)
 		dune_fatal("cannot allocate the host stack");
 	main_vcpu.host_stack = host_stack;
 	main_vcpu.host_tid = raw_syscall0(SYS_gettid);
+	main_vcpu.sig.interrupted_nr = -1;
+	/* Handlers run on host stacks only: none until the vCPU loop runs. */
+	main_vcpu.sig.start_mask = signal_block_all();
+	signal_init(g);
 
 	errno = saved_errno;
 	dune_enter_guest(&regs, host_stack + HOST_STACK_SIZE, host_main);

@@ -14,12 +14,14 @@
 #include "guest.h"
 #include "log.h"
 #include "rawsys.h"
+#include "signals.h"
 
 long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t newsp,
 		uint64_t parent_tid, uint64_t child_tid, uint64_t tls)
 {
 	struct guest_regs regs;
 	struct cpu_setup setup;
+	uint64_t mask;
 	long pid;
 	int r;
 
@@ -28,14 +30,17 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	if ((r = g->backend->fork_prepare(v)))
 		return r;
 	regs = *v->regs;
+	mask = signal_block_all(); /* no handler until the child's vCPU exists */
 	/* vfork becomes fork: the child cannot borrow the parent's memory, since
 	 * its VM needs an address space of its own. The host child keeps running
 	 * on its copy of the host stack; the guest's stack and TLS are applied
 	 * to the child's vCPU below. */
 	pid = raw_syscall6(SYS_clone, flags & ~(CLONE_VM | CLONE_VFORK | CLONE_SETTLS), 0,
 			   parent_tid, child_tid, 0, 0);
-	if (pid != 0)
+	if (pid != 0) {
+		signal_set_mask(mask);
 		return pid;
+	}
 
 	regs.rax = 0;
 	regs_resume_in_program(g, &regs);
@@ -57,5 +62,8 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	r = g->backend->fork_child(v, &g->covered, &setup, &regs);
 	if (r)
 		dune_fatal("cannot make a VM for a forked child: %s", strerror(-r));
+	memset(&v->sig, 0, sizeof(v->sig)); /* a child starts with nothing pending */
+	v->sig.interrupted_nr = -1;
+	signal_set_mask(mask);
 	return 0;
 }

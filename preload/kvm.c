@@ -411,6 +411,31 @@ static void kvm_dump(struct vcpu *v)
 			   (unsigned long long)s.efer, (unsigned long long)s.fs.base);
 }
 
+static void kvm_request_exit(struct vcpu *v)
+{
+	struct kvm_vcpu_state *s = v->backend_state;
+
+	if (s)
+		__atomic_store_n(&s->run->immediate_exit, 1, __ATOMIC_RELEASE);
+}
+
+static void kvm_clear_exit_request(struct vcpu *v)
+{
+	struct kvm_vcpu_state *s = v->backend_state;
+
+	__atomic_store_n(&s->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+}
+
+static int kvm_save_fpu(struct vcpu *v, void *xsave)
+{
+	return xioctl(v->fd, KVM_GET_XSAVE, xsave);
+}
+
+static int kvm_load_fpu(struct vcpu *v, const void *xsave)
+{
+	return xioctl(v->fd, KVM_SET_XSAVE, (void *)xsave);
+}
+
 static int kvm_fork_prepare(struct vcpu *v)
 {
 	struct kvm_vcpu_state *s = v->backend_state;
@@ -454,6 +479,10 @@ const struct backend_ops kvm_backend = {
 	.vcpu_run = kvm_vcpu_run,
 	.fault_address = kvm_fault_address,
 	.dump = kvm_dump,
+	.request_exit = kvm_request_exit,
+	.clear_exit_request = kvm_clear_exit_request,
+	.save_fpu = kvm_save_fpu,
+	.load_fpu = kvm_load_fpu,
 	.fork_prepare = kvm_fork_prepare,
 	.fork_child = kvm_fork_child,
 };

@@ -153,18 +153,43 @@ int mem_init(struct guest *g)
 	return sync_range(g, 0, USER_LIMIT);
 }
 
-void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags)
+static void *reserve(struct guest *g, uint64_t p, uint64_t size, uint64_t pte_flags)
 {
-	uint64_t p = (uint64_t)raw_mmap(size, PROT_READ | PROT_WRITE,
-					MAP_PRIVATE | MAP_ANONYMOUS, -1);
-
-	if (!p)
-		return NULL;
 	if (vma_set(&g->reserved, p, p + size, pte_flags) ||
 	    vma_set(&g->vmas, p, p + size, PROT_READ | PROT_WRITE) ||
 	    covered_ensure(g, p, p + size) || sync_range(g, p, p + size))
 		return NULL;
 	return (void *)p;
+}
+
+void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags)
+{
+	uint64_t p = (uint64_t)raw_mmap(size, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1);
+
+	return p ? reserve(g, p, size, pte_flags) : NULL;
+}
+
+void *mem_alloc_host_stack(struct guest *g, struct vcpu *v)
+{
+	uint64_t size = HOST_STACK_SIZE;
+	uint64_t p = (uint64_t)raw_mmap(2 * size, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	uint64_t a = align_up(p, size);
+	struct host_stack_base *base;
+
+	if (!p)
+		return NULL;
+	/* Keep only the aligned half, so that sp & -size finds the base. */
+	if (a > p)
+		raw_syscall2(SYS_munmap, p, a - p);
+	raw_syscall2(SYS_munmap, a + size, p + size - a);
+	if (!reserve(g, a, size, 0))
+		return NULL;
+	base = (struct host_stack_base *)a;
+	base->vcpu = v;
+	base->magic = HOST_STACK_MAGIC;
+	return (void *)a;
 }
 
 int mem_mapped(struct guest *g, uint64_t start, uint64_t len, int prot)
@@ -283,4 +308,27 @@ int mem_fault(struct guest *g, uint64_t addr, uint64_t error)
 	if (!v || !allows((int)v->value, error))
 		return 0;
 	return sync_range(g, v->start, v->end) == 0;
+}
+
+int mem_user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
+{
+	uint64_t end = addr + len;
+
+	if (end < addr || end > USER_LIMIT)
+		return 0;
+	for (uint64_t a = addr; a < end;) {
+		const struct vma *v = vma_find(&g->vmas, a);
+
+		if (!v || (v->value & prot) != (uint64_t)prot || vma_find(&g->reserved, a)) {
+			/* Maybe a mapping the mirror has not seen yet, or stack to grow. */
+			grow_stack(g, a);
+			if (read_maps(g))
+				return 0;
+			v = vma_find(&g->vmas, a);
+			if (!v || (v->value & prot) != (uint64_t)prot || vma_find(&g->reserved, a))
+				return 0;
+		}
+		a = v->end;
+	}
+	return 1;
 }

@@ -12,6 +12,15 @@ int mem_init(struct guest *g);
  * with the given PTE flags (0: not at all). Returns NULL on failure. */
 void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags);
 
+/* A host stack for v: HOST_STACK_SIZE bytes, aligned to its size, invisible
+ * to the guest, with v recorded at its base (see struct host_stack_base). */
+void *mem_alloc_host_stack(struct guest *g, struct vcpu *v);
+
+/* May the runtime access [addr, addr + len) of the program's memory with prot
+ * on its behalf? Grows the stack and picks up new mappings as a fault would.
+ * Returns 1 if so, 0 where the kernel would answer EFAULT. Call with g->lock. */
+int mem_user_access(struct guest *g, uint64_t addr, uint64_t len, int prot);
+
 /* Mirror a change the host just made (after the syscall succeeded). */
 int mem_mapped(struct guest *g, uint64_t start, uint64_t len, int prot);
 int mem_unmapped(struct guest *g, uint64_t start, uint64_t len);

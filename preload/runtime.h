@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 
 #include "lock.h"
@@ -55,6 +56,20 @@ struct vcpu_area {
 	uint8_t ist_stack[4 * 4096] __attribute__((aligned(4096)));
 };
 
+/* Signals the host caught for this thread, to be delivered inside the guest.
+ * The host's handler appends; the vCPU loop drains with signals blocked. */
+#define SIGNAL_QUEUE_LEN 64
+
+struct vcpu_signals {
+	siginfo_t queue[SIGNAL_QUEUE_LEN];
+	int n;
+	int interrupted_nr;   /* the syscall that just returned -EINTR, or -1 */
+	bool suspended;       /* in rt_sigsuspend: handlers run with its mask */
+	uint64_t suspend_mask;
+	uint64_t start_mask;  /* the mask a new thread starts with */
+	uint64_t lost;        /* queue overflows (real-time signals only) */
+};
+
 struct vcpu {
 	uint64_t id;
 	uint64_t exits;
@@ -69,7 +84,16 @@ struct vcpu {
 	uint8_t *host_stack;      /* HOST_STACK_SIZE bytes */
 	long host_tid;            /* the thread running this vCPU */
 	struct vcpu *next_free;   /* on guest.free_vcpus once that thread exited */
+	struct vcpu_signals sig;
 };
+
+/* At the lowest address of every host stack: how a signal handler, which
+ * runs on that stack, finds its vCPU (stacks are aligned to their size). */
+struct host_stack_base {
+	struct vcpu *vcpu;
+	uint64_t magic;
+};
+#define HOST_STACK_MAGIC 0x6b63617473656e75ull
 
 #define HOST_STACK_SIZE (256u << 10) /* the host side of each thread runs on one */
 

@@ -21,6 +21,12 @@ dune_stubs_start:
 	outb %al, $PORT_SYSCALL_STUB
 	jmp *%rcx
 
+/* The host's way back to the program when the vCPU stopped at CPL0 (in a
+ * stub) and every register must be restored (sigreturn, signal delivery):
+ * it points rsp at an iret frame it wrote on the IST stack. */
+	.org dune_stubs_start + STUB_IRET
+	iretq
+
 /* One stub per vector, on the IST1 stack: push a zero error code where the CPU
  * pushes none, then the vector, so every frame has the same shape. */
 	.macro exc_stub vec, has_error

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "memory.h"
 #include "rawsys.h"
+#include "signals.h"
 
 static int is_err(long r)
 {
@@ -194,19 +195,17 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 		ret = fd_is_runtime(a2) ? -EBUSY : raw_syscall3(nr, a1, a2, a3);
 		break;
 	case SYS_rt_sigaction:
-		/* Until signals are delivered inside the guest, a handler runs on the
-		 * host side, in libc whose syscall instructions may be rewritten into
-		 * exits that only work in the guest: put them back, stop rewriting. */
-		if (a2 && g->cfg.rewrite && guest_can(g, a2, 8, PROT_READ)) {
-			uint64_t handler = *(const uint64_t *)a2;
-
-			if (handler != (uint64_t)SIG_DFL && handler != (uint64_t)SIG_IGN) {
-				g->cfg.rewrite = false;
-				rewrite_undo_all();
-			}
-		}
-		ret = raw_syscall6(nr, a1, a2, a3, a4, 0, 0);
+		ret = signal_sigaction(g, (int)a1, a2, a3, a4);
 		break;
+	case SYS_sigaltstack:
+		ret = signal_sigaltstack(g, v, a1, a2);
+		break;
+	case SYS_rt_sigsuspend:
+		ret = signal_sigsuspend(g, v, a1, a2);
+		break;
+	case SYS_rt_sigreturn:
+		signal_return(g, v); /* every register comes from the frame */
+		return;
 	case SYS_arch_prctl:
 		ret = arch_prctl(g, v, a1, a2);
 		break;
@@ -231,6 +230,8 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
 		break;
 	}
+	if (ret == -EINTR) /* a handler runs next: restart it, or not */
+		v->sig.interrupted_nr = (int)nr;
 	v->regs->rax = ret; /* not r: a forked child has a new vCPU and registers */
 	v->regs_dirty = true;
 }

@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "memory.h"
 #include "rawsys.h"
+#include "signals.h"
 
 long dune_clone_thread(unsigned long flags, void *stack_top, uint64_t parent_tid,
 		       uint64_t child_tid, uint64_t tls, void (*fn)(void *), void *arg);
@@ -86,7 +87,7 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 
 	dune_lock(&g->lock);
 	r = cpu_setup_vcpu(g, v, &setup);
-	if (!r && !v->host_stack && !(v->host_stack = mem_alloc_reserved(g, HOST_STACK_SIZE, 0)))
+	if (!r && !v->host_stack && !(v->host_stack = mem_alloc_host_stack(g, v)))
 		r = -ENOMEM;
 	setup.xsave = g->setup->xsave;
 	if (!r)
@@ -99,9 +100,15 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 		return -EAGAIN;
 	}
 
+	memset(&v->sig, 0, sizeof(v->sig));
+	v->sig.interrupted_nr = -1;
 	__atomic_add_fetch(&g->live_threads, 1, __ATOMIC_ACQ_REL);
+	/* The new thread starts with every signal blocked, until it runs its
+	 * vCPU loop on its host stack, and then takes the program's mask. */
+	v->sig.start_mask = signal_block_all();
 	tid = dune_clone_thread(flags, v->host_stack + HOST_STACK_SIZE, parent_tid, child_tid,
 				tls, thread_main, v);
+	signal_set_mask(v->sig.start_mask);
 	if (tid < 0) {
 		__atomic_sub_fetch(&g->live_threads, 1, __ATOMIC_ACQ_REL);
 		v->host_tid = 0; /* no thread ever ran it */

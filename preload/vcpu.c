@@ -5,12 +5,13 @@
 #include <stdio.h>
 #include <ucontext.h>
 
+#include "arch.h"
 #include "backend.h"
 #include "guest.h"
 #include "log.h"
 #include "rawsys.h"
+#include "signals.h"
 
-#define EXIT_INSN_LEN 2 /* outb %al, $imm8 */
 
 static void dump_regs(const struct guest_regs *r)
 {
@@ -88,25 +89,32 @@ void regs_resume_in_program(struct guest *g, struct guest_regs *r)
 /* The hot path: keep it short, allocation-free and lock-free. */
 void vcpu_loop(struct guest *g, struct vcpu *v)
 {
+	signal_set_mask(v->sig.start_mask); /* blocked while the thread was made */
 	for (;;) {
-		int kind = g->backend->vcpu_run(v);
-		struct guest_regs *r = v->regs;
-		int saved_errno;
+		int kind, saved_errno;
+		struct guest_regs *r;
 		uint64_t site;
+		long nr;
 
+		signal_deliver_pending(g, v);
+		kind = g->backend->vcpu_run(v);
+		r = v->regs;
 		if (kind < 0)
 			vcpu_die(g, v, "the guest stopped in a state dune cannot handle");
 		v->stats.exits[kind]++;
+		v->sig.interrupted_nr = -1;
 		/* Host code here shares the thread's TLS with the guest: keep its errno. */
 		saved_errno = errno;
 		switch (kind) {
 		case EXIT_SYSCALL_STUB:
 			/* The syscall instruction ended at rcx; resume at the stub's return. */
 			site = r->rcx - 2;
-			r->rip += EXIT_INSN_LEN;
+			nr = (long)r->rax;
+			r->rip += STUB_EXIT_LEN;
 			v->regs_dirty = true;
 			syscall_handle(g, v);
-			if (g->cfg.rewrite) {
+			/* libgcc's unwinder knows __restore_rt by its syscall bytes */
+			if (g->cfg.rewrite && nr != SYS_rt_sigreturn) {
 				dune_lock(&g->lock);
 				rewrite_site(g, v, site);
 				dune_unlock(&g->lock);
@@ -114,14 +122,14 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			break;
 		case EXIT_SYSCALL_SITE:
 			/* A rewritten site: do what the syscall instruction would have done. */
-			r->rip += EXIT_INSN_LEN;
+			r->rip += STUB_EXIT_LEN;
 			r->rcx = r->rip;
 			r->r11 = r->rflags;
 			v->regs_dirty = true;
 			syscall_handle(g, v);
 			break;
 		case EXIT_EXCEPTION:
-			r->rip += EXIT_INSN_LEN;
+			r->rip += STUB_EXIT_LEN;
 			v->regs_dirty = true;
 			exception_handle(g, v);
 			break;

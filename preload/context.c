@@ -1,0 +1,83 @@
+/* context.c: the program's own registers, wherever its vCPU stopped.
+ *
+ * A vCPU stops either in the program (a rewritten site, an interrupt) or at
+ * CPL0 in a stub. After the LSTAR stub's exit the program's rip and rflags
+ * are in rcx and r11, as the syscall instruction left them; after an
+ * exception stub's exit they are in the iret frame on the IST stack. Signal
+ * delivery and sigreturn read and write one view of them, defined here.
+ */
+#include <errno.h>
+
+#include "arch.h"
+#include "guest.h"
+
+/* The rflags bits a program may set for itself (the kernel's FIX_EFLAGS):
+ * CF PF AF ZF SF TF DF OF AC RF. IF stays on and IOPL at 0. */
+#define RFLAGS_USER 0x50dd5ull
+#define RFLAGS_IF   0x200ull
+#define RFLAGS_FIXED 0x2ull
+
+static uint64_t stub_offset(const struct guest *g, const struct guest_regs *r)
+{
+	return r->rip - (uint64_t)g->stubs;
+}
+
+int program_regs_get(struct guest *g, struct vcpu *v, struct guest_regs *out)
+{
+	const struct guest_regs *r = v->regs;
+	const uint64_t *iret;
+
+	*out = *r;
+	switch (stub_offset(g, r)) {
+	case STUB_SYSCALL_RING3 + STUB_EXIT_LEN: /* sysretq is next */
+		out->rip = r->rcx;
+		out->rflags = (r->r11 & 0x3c7fd7) | RFLAGS_FIXED;
+		return 0;
+	case STUB_SYSCALL_RING0 + STUB_EXIT_LEN: /* jmp *%rcx is next */
+		out->rip = r->rcx;
+		return 0;
+	case STUB_EXC_COMMON + STUB_EXIT_LEN: /* addq $16, %rsp; iretq */
+		iret = (const uint64_t *)(uintptr_t)(r->rsp + 16);
+		break;
+	case STUB_EXC_COMMON_IRET:
+	case STUB_IRET:
+		iret = (const uint64_t *)(uintptr_t)r->rsp;
+		break;
+	default:
+		if (stub_offset(g, r) < PAGE_SIZE)
+			return -EAGAIN; /* a few instructions from its exit: later */
+		return 0;
+	}
+	out->rip = iret[0];
+	out->rflags = iret[2];
+	out->rsp = iret[3];
+	return 0;
+}
+
+void program_regs_set(struct guest *g, struct vcpu *v, const struct guest_regs *in)
+{
+	struct guest_regs *r = v->regs;
+	uint64_t rflags = (in->rflags & RFLAGS_USER) | RFLAGS_IF | RFLAGS_FIXED;
+	uint64_t *iret;
+
+	if (g->cfg.ring == 0)
+		rflags = in->rflags | RFLAGS_FIXED;
+	if (stub_offset(g, r) >= PAGE_SIZE) {
+		*r = *in; /* the vCPU is at the program's own CPL */
+		r->rflags = rflags;
+		v->regs_dirty = true;
+		return;
+	}
+	/* At CPL0 in a stub: iretq from a frame at the top of the IST stack. */
+	iret = (uint64_t *)(v->area->ist_stack + sizeof(v->area->ist_stack)) - 6;
+	iret[0] = in->rip;
+	iret[1] = g->cfg.ring == 3 ? SEL_USER_CS : SEL_KERNEL_CS;
+	iret[2] = rflags;
+	iret[3] = in->rsp;
+	iret[4] = g->cfg.ring == 3 ? SEL_USER_DS : SEL_KERNEL_DS;
+	*r = *in;
+	r->rip = (uint64_t)g->stubs + STUB_IRET;
+	r->rsp = (uint64_t)iret;
+	r->rflags = RFLAGS_FIXED;
+	v->regs_dirty = true;
+}

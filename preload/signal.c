@@ -1,0 +1,332 @@
+/* signal.c: the program's signals, delivered inside the guest as Linux would.
+ *
+ * The program's dispositions live here; the kernel holds one of ours for
+ * every signal the program handles. The kernel keeps the program's signal
+ * mask and alternate stack for real, so blocking, pending, sigtimedwait,
+ * signalfd, kill and timers all work as they do natively. When a handled
+ * signal arrives, the host's handler (on the thread's host stack) queues it
+ * for that thread's vCPU and makes its next run return at once; the vCPU
+ * loop then builds the rt_sigframe on the program's stack and resumes the
+ * program in its handler. A syscall the signal interrupted is restarted or
+ * fails with EINTR by the kernel's rules (signal(7)).
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "arch.h"
+#include "backend.h"
+#include "guest.h"
+#include "log.h"
+#include "memory.h"
+#include "rawsys.h"
+#include "signals.h"
+
+#define NSIG_KERNEL 64
+#define SIGSET_SIZE 8
+
+static struct ksigaction actions[NSIG_KERNEL + 1]; /* the program's view */
+static struct dune_lock actions_lock;
+
+void dune_host_restorer(void); /* sigreturn.S */
+
+static uint64_t bit(int sig)
+{
+	return 1ull << (sig - 1);
+}
+
+uint64_t signal_block_all(void)
+{
+	uint64_t all = ~0ull, old = 0;
+
+	raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, (long)&old, SIGSET_SIZE, 0, 0);
+	return old;
+}
+
+void signal_set_mask(uint64_t mask)
+{
+	raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, SIGSET_SIZE, 0, 0);
+}
+
+static int is_handler(uint64_t h)
+{
+	return h != (uint64_t)SIG_DFL && h != (uint64_t)SIG_IGN;
+}
+
+/* A fault in the runtime itself is a bug: say so and die of it. */
+static void host_fault(int sig, const siginfo_t *info)
+{
+	static const char msg[] = "dune: internal error: the runtime itself faulted\n";
+	struct ksigaction dfl = { 0 };
+
+	(void)info;
+	raw_syscall3(SYS_write, 2, msg, sizeof(msg) - 1);
+	raw_syscall6(SYS_rt_sigaction, sig, (long)&dfl, 0, SIGSET_SIZE, 0, 0);
+}
+
+/* Runs on the host stack of whichever thread the kernel picked. */
+static void host_handler(int sig, siginfo_t *info, void *uc)
+{
+	uint64_t sp = (uint64_t)__builtin_frame_address(0);
+	struct host_stack_base *base = (struct host_stack_base *)(sp & ~(HOST_STACK_SIZE - 1ull));
+	struct vcpu *v;
+	int n;
+
+	(void)uc;
+	if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
+	    info->si_code > 0) {
+		host_fault(sig, info);
+		return;
+	}
+	if (base->magic != HOST_STACK_MAGIC)
+		return; /* cannot happen: signals are blocked off the host stacks */
+	v = base->vcpu;
+	n = v->sig.n;
+	if (sig < SIGRTMIN) /* a standard signal already pending is not queued twice */
+		for (int i = 0; i < n; i++)
+			if (v->sig.queue[i].si_signo == sig)
+				goto kick;
+	if (n == SIGNAL_QUEUE_LEN) {
+		v->sig.lost++;
+		goto kick;
+	}
+	v->sig.queue[n] = *info;
+	__atomic_store_n(&v->sig.n, n + 1, __ATOMIC_RELEASE);
+kick:
+	dune_guest.backend->request_exit(v);
+}
+
+static long install(int sig, const struct ksigaction *act)
+{
+	struct ksigaction host = *act;
+
+	if (is_handler(act->handler)) {
+		host.handler = (uint64_t)host_handler;
+		host.flags = SA_SIGINFO | SA_RESTORER | (act->flags & (SA_NOCLDSTOP | SA_NOCLDWAIT));
+		host.restorer = (uint64_t)dune_host_restorer;
+		host.mask = ~0ull;
+	}
+	return raw_syscall6(SYS_rt_sigaction, sig, (long)&host, 0, SIGSET_SIZE, 0, 0);
+}
+
+void signal_init(struct guest *g)
+{
+	(void)g;
+	for (int sig = 1; sig <= NSIG_KERNEL; sig++) {
+		if (sig == SIGKILL || sig == SIGSTOP)
+			continue;
+		if (raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&actions[sig], SIGSET_SIZE, 0, 0))
+			continue;
+		if (is_handler(actions[sig].handler) && install(sig, &actions[sig]))
+			dune_fatal("cannot take over the handler of signal %d", sig);
+	}
+}
+
+long signal_sigaction(struct guest *g, int sig, uint64_t act_addr, uint64_t old_addr,
+		      uint64_t setsize)
+{
+	struct ksigaction act, old;
+	long r = 0;
+
+	if (setsize != SIGSET_SIZE || sig < 1 || sig > NSIG_KERNEL)
+		return -EINVAL;
+	dune_lock(&g->lock);
+	if ((act_addr && !mem_user_access(g, act_addr, sizeof(act), PROT_READ)) ||
+	    (old_addr && !mem_user_access(g, old_addr, sizeof(old), PROT_WRITE))) {
+		dune_unlock(&g->lock);
+		return -EFAULT;
+	}
+	dune_unlock(&g->lock);
+	if (act_addr && (sig == SIGKILL || sig == SIGSTOP))
+		return -EINVAL;
+	if (act_addr)
+		memcpy(&act, (const void *)act_addr, sizeof(act));
+	dune_lock(&actions_lock);
+	old = actions[sig];
+	if (act_addr) {
+		act.mask &= ~(bit(SIGKILL) | bit(SIGSTOP));
+		r = install(sig, &act);
+		if (r == 0)
+			actions[sig] = act;
+	}
+	dune_unlock(&actions_lock);
+	if (r == 0 && old_addr)
+		memcpy((void *)old_addr, &old, sizeof(old));
+	return r;
+}
+
+long signal_sigaltstack(struct guest *g, struct vcpu *v, uint64_t ss_addr, uint64_t old_addr)
+{
+	stack_t cur;
+	long r;
+	int on;
+
+	(void)g;
+	raw_syscall2(SYS_sigaltstack, 0, &cur);
+	/* The kernel judges "on the stack" by the host's sp; the program's counts. */
+	on = !(cur.ss_flags & SS_DISABLE) && cur.ss_size &&
+	     v->regs->rsp > (uint64_t)cur.ss_sp && v->regs->rsp - (uint64_t)cur.ss_sp <= cur.ss_size;
+	if (ss_addr && on)
+		return -EPERM;
+	r = raw_syscall2(SYS_sigaltstack, ss_addr, old_addr);
+	if (r == 0 && old_addr && on)
+		((stack_t *)old_addr)->ss_flags = SS_ONSTACK | (cur.ss_flags & SS_AUTODISARM);
+	return r;
+}
+
+long signal_sigsuspend(struct guest *g, struct vcpu *v, uint64_t mask_addr, uint64_t setsize)
+{
+	long r;
+
+	if (setsize != SIGSET_SIZE)
+		return -EINVAL;
+	dune_lock(&g->lock);
+	r = mem_user_access(g, mask_addr, SIGSET_SIZE, PROT_READ);
+	dune_unlock(&g->lock);
+	if (!r)
+		return -EFAULT;
+	v->sig.suspend_mask = *(const uint64_t *)mask_addr & ~(bit(SIGKILL) | bit(SIGSTOP));
+	v->sig.suspended = true;
+	r = raw_syscall2(SYS_rt_sigsuspend, mask_addr, setsize);
+	if (r != -EINTR)
+		v->sig.suspended = false;
+	return r;
+}
+
+/* signal(7): calls that fail with EINTR after a handler even with SA_RESTART. */
+static int never_restarted(const struct guest_regs *r, long nr)
+{
+	switch (nr) {
+	case SYS_pause: case SYS_rt_sigsuspend: case SYS_rt_sigtimedwait:
+	case SYS_nanosleep: case SYS_clock_nanosleep:
+	case SYS_select: case SYS_pselect6: case SYS_poll: case SYS_ppoll:
+	case SYS_epoll_wait: case SYS_epoll_pwait: case SYS_epoll_pwait2:
+	case SYS_io_getevents: case SYS_io_pgetevents:
+	case SYS_msgrcv: case SYS_msgsnd: case SYS_semop: case SYS_semtimedop:
+		return 1;
+	case SYS_futex: /* a wait with a timeout */
+		return (r->rsi & FUTEX_CMD_MASK) != FUTEX_WAKE && r->r10 != 0;
+	default:
+		return 0;
+	}
+}
+
+/* Make the program run the interrupted syscall again. */
+static void restart(struct guest_regs *r, long nr)
+{
+	r->rip -= STUB_EXIT_LEN; /* syscall and out imm8 are both two bytes */
+	r->rax = (uint64_t)nr;
+}
+
+/* The slow path of signal_deliver_pending: the queue is not empty. */
+static void deliver(struct guest *g, struct vcpu *v)
+{
+	siginfo_t q[SIGNAL_QUEUE_LEN];
+	siginfo_t again[SIGNAL_QUEUE_LEN];
+	uint64_t old = signal_block_all(), cur;
+	int n, nagain = 0, delivered = 0;
+	long nr = v->sig.interrupted_nr;
+	struct guest_regs regs;
+
+	if (program_regs_get(g, v, &regs)) {
+		signal_set_mask(old); /* in a stub, a few instructions from an exit */
+		return;
+	}
+	n = v->sig.n;
+	memcpy(q, v->sig.queue, n * sizeof(q[0]));
+	v->sig.n = 0;
+	v->sig.interrupted_nr = -1;
+	cur = v->sig.suspended ? v->sig.suspend_mask : old;
+
+	for (int i = 0; i < n; i++) {
+		int sig = q[i].si_signo;
+		struct ksigaction act;
+
+		dune_lock(&actions_lock);
+		act = actions[sig];
+		if (is_handler(act.handler) && (act.flags & SA_RESETHAND) && !(cur & bit(sig))) {
+			struct ksigaction dfl = { 0 };
+
+			install(sig, &dfl);
+			actions[sig] = dfl;
+		}
+		dune_unlock(&actions_lock);
+		if (!is_handler(act.handler) || (cur & bit(sig))) {
+			/* Changed since it was caught, or blocked by a handler
+			 * delivered just now: the kernel takes it back. */
+			again[nagain++] = q[i];
+			continue;
+		}
+		if (nr >= 0 && !delivered) {
+			if ((act.flags & SA_RESTART) && !never_restarted(&regs, nr))
+				restart(&regs, nr);
+			nr = -1;
+		}
+		if (sigframe_push(g, v, &regs, &q[i], &act,
+				  delivered || !v->sig.suspended ? cur : old, NULL)) {
+			signal_set_mask(cur);
+			die_by_signal(g, SIGSEGV);
+		}
+		delivered++;
+		cur |= act.mask | (act.flags & SA_NODEFER ? 0 : bit(sig));
+	}
+	if (nr >= 0) /* no handler ran: the kernel would restart it */
+		restart(&regs, nr);
+	if (!delivered && v->sig.suspended)
+		cur = old;
+	v->sig.suspended = false;
+	program_regs_set(g, v, &regs);
+	signal_set_mask(cur);
+	for (int i = 0; i < nagain; i++)
+		raw_syscall6(SYS_rt_tgsigqueueinfo, raw_syscall0(SYS_getpid), raw_syscall0(SYS_gettid),
+			     again[i].si_signo, (long)&again[i], 0, 0);
+}
+
+void signal_deliver_pending(struct guest *g, struct vcpu *v)
+{
+	g->backend->clear_exit_request(v); /* before looking: a later signal sets it again */
+	if (signal_pending(v))
+		deliver(g, v);
+}
+
+void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
+		  const struct fault_context *fc)
+{
+	int sig = info->si_signo;
+	struct ksigaction act;
+	struct guest_regs regs;
+	uint64_t mask = signal_block_all();
+
+	dune_lock(&actions_lock);
+	act = actions[sig];
+	dune_unlock(&actions_lock);
+	/* As force_sig: a blocked or ignored fault signal kills. */
+	if (!is_handler(act.handler) || (mask & bit(sig)) || program_regs_get(g, v, &regs)) {
+		die_by_signal(g, sig);
+	}
+	if (act.flags & SA_RESETHAND) {
+		struct ksigaction dfl = { 0 };
+
+		dune_lock(&actions_lock);
+		install(sig, &dfl);
+		actions[sig] = dfl;
+		dune_unlock(&actions_lock);
+	}
+	if (sigframe_push(g, v, &regs, info, &act, mask, fc)) {
+		die_by_signal(g, SIGSEGV);
+	}
+	program_regs_set(g, v, &regs);
+	signal_set_mask(mask | act.mask | (act.flags & SA_NODEFER ? 0 : bit(sig)));
+}
+
+void signal_return(struct guest *g, struct vcpu *v)
+{
+	struct guest_regs regs;
+	uint64_t mask;
+
+	if (program_regs_get(g, v, &regs) || sigframe_pop(g, v, &regs, &mask))
+		die_by_signal(g, SIGSEGV);
+	program_regs_set(g, v, &regs);
+	signal_set_mask(mask & ~(bit(SIGKILL) | bit(SIGSTOP)));
+}

@@ -1,0 +1,73 @@
+/* signals.h: the program's signals, delivered inside the guest. */
+#ifndef DUNE_SIGNALS_H
+#define DUNE_SIGNALS_H
+
+#include <signal.h>
+#include <stdint.h>
+
+#include "runtime.h"
+
+/* The kernel's ABI has these; libc's headers do not. */
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+#ifndef SS_AUTODISARM
+#define SS_AUTODISARM (1u << 31)
+#endif
+
+/* The kernel's struct sigaction (rt_sigaction's ABI, not libc's). */
+struct ksigaction {
+	uint64_t handler;
+	uint64_t flags;
+	uint64_t restorer;
+	uint64_t mask;
+};
+
+/* What an exception adds to a signal frame's sigcontext. */
+struct fault_context {
+	uint64_t trapno, error, cr2;
+};
+
+/* signal.c: take over the dispositions the process has (a handler set
+ * before dune's constructor). Call with all signals blocked. */
+void signal_init(struct guest *g);
+/* signal.c: the vCPU is about to run: deliver what the host caught. */
+static inline int signal_pending(const struct vcpu *v)
+{
+	return __atomic_load_n(&v->sig.n, __ATOMIC_ACQUIRE) != 0;
+}
+void signal_deliver_pending(struct guest *g, struct vcpu *v);
+/* signal.c: a fault of the program's (sig with info): run its handler, or
+ * end the process as the kernel's default action would. */
+void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
+		  const struct fault_context *fc);
+
+/* signal.c: the syscalls whose answer depends on the guest's view. */
+long signal_sigaction(struct guest *g, int sig, uint64_t act, uint64_t oldact, uint64_t setsize);
+long signal_sigaltstack(struct guest *g, struct vcpu *v, uint64_t ss, uint64_t old);
+long signal_sigsuspend(struct guest *g, struct vcpu *v, uint64_t mask, uint64_t setsize);
+void signal_return(struct guest *g, struct vcpu *v);
+
+/* signal.c: block every signal around host work no handler may interrupt
+ * (a thread or process being made); returns the previous mask. */
+uint64_t signal_block_all(void);
+void signal_set_mask(uint64_t mask);
+
+/* sigframe.c: build the kernel's rt_sigframe for sig on the program's
+ * stack and point regs at the handler. Returns 0, or -EFAULT where the
+ * kernel would force SIGSEGV. */
+int sigframe_push(struct guest *g, struct vcpu *v, struct guest_regs *regs,
+		  const siginfo_t *info, const struct ksigaction *act, uint64_t saved_mask,
+		  const struct fault_context *fc);
+/* sigframe.c: undo sigframe_push from the frame below regs->rsp: registers,
+ * FPU state, altstack; *mask gets the mask to restore. Returns 0 or -EFAULT. */
+int sigframe_pop(struct guest *g, struct vcpu *v, struct guest_regs *regs, uint64_t *mask);
+
+/* context.c: the program's registers wherever the vCPU stopped (in the
+ * program or in a stub). -EAGAIN: in the middle of a stub, ask again at the
+ * next exit. */
+int program_regs_get(struct guest *g, struct vcpu *v, struct guest_regs *out);
+/* context.c: make the vCPU resume the program with exactly these registers. */
+void program_regs_set(struct guest *g, struct vcpu *v, const struct guest_regs *in);
+
+#endif
