@@ -1,6 +1,7 @@
 /* process_test.c: threads, forked children and exec'd images stay under dune
  * and behave as natively. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,4 +119,73 @@ Test(process, failed_exec_returns_the_error)
 				   "except OSError as e:\n"
 				   "    print('exec failed:', e.errno)"),
 			      NULL);
+}
+
+/* A multi-file C project built by make -j2 and gcc, then run. */
+Test(process, make_j2_builds_a_c_project, .timeout = 600)
+{
+	static const char *const files[][2] = {
+		{ "main.c", "#include <stdio.h>\nint add(int, int);\nint mul(int, int);\n"
+			    "int main(void) { printf(\"%d %d\\n\", add(2, 3), mul(4, 5)); return 0; }\n" },
+		{ "add.c", "int add(int a, int b) { return a + b; }\n" },
+		{ "mul.c", "int mul(int a, int b) { return a * b; }\n" },
+		{ "Makefile", "prog: main.o add.o mul.o\n\t$(CC) -o $@ $^\n"
+			      "%.o: %.c\n\t$(CC) -O1 -c -o $@ $<\n"
+			      "clean:\n\trm -f prog *.o\n" },
+	};
+	char dir[1024], path[1100], cmd[3600];
+
+	snprintf(dir, sizeof(dir), "%s/make-project", scratch_dir());
+	snprintf(cmd, sizeof(cmd), "mkdir -p %s", dir);
+	cr_assert_eq(system(cmd), 0);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i][0]);
+		f = fopen(path, "w");
+		cr_assert(f);
+		fputs(files[i][1], f);
+		fclose(f);
+	}
+	snprintf(cmd, sizeof(cmd), "make -s -C %s clean && make -s -j2 -C %s && %s/prog", dir, dir, dir);
+	expect_same_as_native(ARGV("sh", "-c", cmd), NULL);
+}
+
+Test(process, git_init_add_commit_log, .timeout = 600)
+{
+	static const char *const env[] = {
+		"GIT_AUTHOR_DATE=2026-01-01T00:00:00Z", "GIT_COMMITTER_DATE=2026-01-01T00:00:00Z",
+		"GIT_AUTHOR_NAME=Dune Test", "GIT_AUTHOR_EMAIL=test@example.org",
+		"GIT_COMMITTER_NAME=Dune Test", "GIT_COMMITTER_EMAIL=test@example.org",
+		"GIT_CONFIG_NOSYSTEM=1", "HOME=/nonexistent", NULL,
+	};
+	char cmd[8192];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && rm -rf repo && git init -q -b main repo && cd repo && "
+		 "seq 1 100 > numbers && echo hello > greeting && git add . && "
+		 "git commit -q -m first && echo more >> greeting && git commit -q -am second && "
+		 "git log --format='%%H %%s' && git status --short && git show --stat HEAD | tail -n 2",
+		 scratch_dir());
+	expect_same_as_native(ARGV("sh", "-c", cmd), env);
+}
+
+Test(process, sqlite3_runs_a_script, .timeout = 600)
+{
+	char script[4096], cmd[8400];
+	FILE *f;
+
+	snprintf(script, sizeof(script), "%s/script.sql", scratch_dir());
+	f = fopen(script, "w");
+	cr_assert(f);
+	fputs("create table t(id integer primary key, name text, n integer);\n"
+	      "with recursive c(x) as (select 1 union all select x + 1 from c where x < 2000)\n"
+	      "  insert into t(name, n) select 'row' || x, x * 7 % 13 from c;\n"
+	      "create index t_n on t(n);\n"
+	      "select n, count(*), sum(id) from t group by n order by n;\n"
+	      "select name from t where n = 5 order by id desc limit 3;\n", f);
+	fclose(f);
+	snprintf(cmd, sizeof(cmd), "rm -f %s/db.sqlite && sqlite3 %s/db.sqlite < %s", scratch_dir(),
+		 scratch_dir(), script);
+	expect_same_as_native(ARGV("sh", "-c", cmd), NULL);
 }

@@ -1,0 +1,385 @@
+/* signals.c: checks the signal semantics a program can observe, one line per
+ * check. Natively and under dune the output must be byte-for-byte the same. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static void check(const char *what, int ok)
+{
+	printf("%-44s %s\n", what, ok ? "ok" : "FAILED");
+	fflush(stdout);
+}
+
+static void on(int sig, void (*fn)(int, siginfo_t *, void *), int flags)
+{
+	struct sigaction sa = { .sa_sigaction = fn, .sa_flags = SA_SIGINFO | flags };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL))
+		perror("sigaction");
+}
+
+static int blocked(int sig)
+{
+	sigset_t s;
+
+	sigprocmask(SIG_BLOCK, NULL, &s);
+	return sigismember(&s, sig);
+}
+
+/* --- synchronous faults, recovered with siglongjmp --- */
+static sigjmp_buf jump;
+static volatile siginfo_t last;
+static volatile uint64_t last_err, last_trapno, last_cr2;
+
+static void recover(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+
+	(void)sig;
+	last = *si;
+	last_err = uc->uc_mcontext.gregs[REG_ERR];
+	last_trapno = uc->uc_mcontext.gregs[REG_TRAPNO];
+	last_cr2 = uc->uc_mcontext.gregs[REG_CR2];
+	siglongjmp(jump, 1);
+}
+
+static void faults(void)
+{
+	char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int zero = 0;
+
+	on(SIGSEGV, recover, 0);
+	on(SIGFPE, recover, 0);
+	on(SIGILL, recover, 0);
+	on(SIGTRAP, recover, 0);
+
+	if (!sigsetjmp(jump, 1))
+		*(volatile int *)0x1000 = 1;
+	check("SIGSEGV at an unmapped address: si_addr", last.si_addr == (void *)0x1000);
+	check("SIGSEGV at an unmapped address: SEGV_MAPERR", last.si_code == SEGV_MAPERR);
+	check("SIGSEGV: trapno 14, cr2, write error code",
+	      last_trapno == 14 && last_cr2 == 0x1000 && (last_err & 2));
+	check("siglongjmp restored the mask", !blocked(SIGSEGV));
+
+	if (!sigsetjmp(jump, 1))
+		ro[8] = 1;
+	check("SIGSEGV writing read-only memory: si_addr", last.si_addr == ro + 8);
+	check("SIGSEGV writing read-only memory: SEGV_ACCERR", last.si_code == SEGV_ACCERR);
+
+	if (!sigsetjmp(jump, 1)) {
+		int q = 1;
+
+		__asm__ volatile("cltd; idivl %1" : "+a"(q) : "r"(zero) : "rdx");
+	}
+	check("SIGFPE on division by zero: FPE_INTDIV", last.si_signo == SIGFPE &&
+	      last.si_code == FPE_INTDIV);
+
+	if (!sigsetjmp(jump, 1))
+		__asm__ volatile("ud2");
+	check("SIGILL on ud2: ILL_ILLOPN", last.si_signo == SIGILL && last.si_code == ILL_ILLOPN);
+
+	if (!sigsetjmp(jump, 1))
+		__asm__ volatile("int3");
+	check("SIGTRAP on int3", last.si_signo == SIGTRAP && last.si_code == SI_KERNEL);
+	signal(SIGSEGV, SIG_DFL);
+	munmap(ro, 4096);
+}
+
+/* --- masks and flags --- */
+static volatile int count, depth, max_depth, was_blocked, raised;
+
+static void counting(int sig, siginfo_t *si, void *uc)
+{
+	(void)si, (void)uc;
+	count++;
+	was_blocked = blocked(sig);
+}
+
+static void nesting(int sig, siginfo_t *si, void *uc)
+{
+	(void)si, (void)uc;
+	depth++;
+	if (depth > max_depth)
+		max_depth = depth;
+	if (depth < 3 && raised++ < 2)
+		raise(sig);
+	depth--;
+}
+
+static void masks_and_flags(void)
+{
+	struct sigaction sa;
+	sigset_t set, pending;
+
+	on(SIGUSR1, counting, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	raise(SIGUSR1);
+	sigpending(&pending);
+	check("a blocked signal stays pending", count == 0 && sigismember(&pending, SIGUSR1));
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	check("unblocking delivers it at once", count == 1);
+	check("the handler runs with its signal blocked", was_blocked);
+	check("the mask is restored after the handler", !blocked(SIGUSR1));
+
+	on(SIGUSR2, nesting, SA_NODEFER);
+	raise(SIGUSR2);
+	check("SA_NODEFER lets the handler nest", max_depth == 3);
+	check("and each raise ran it once", raised == 2);
+	max_depth = 0;
+	raised = 0;
+	on(SIGUSR2, nesting, 0);
+	raise(SIGUSR2);
+	check("without SA_NODEFER it does not nest", max_depth == 1 && raised == 3);
+
+	count = 0;
+	on(SIGUSR1, counting, SA_RESETHAND);
+	raise(SIGUSR1);
+	sigaction(SIGUSR1, NULL, &sa);
+	check("SA_RESETHAND resets to SIG_DFL", count == 1 && sa.sa_handler == SIG_DFL);
+
+	signal(SIGUSR1, SIG_IGN);
+	raise(SIGUSR1);
+	check("an ignored signal is ignored", 1);
+}
+
+/* --- siginfo from kill and sigqueue --- */
+static volatile siginfo_t got;
+
+static void keep(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)uc;
+	got = *si;
+}
+
+static void siginfo_contents(void)
+{
+	union sigval val = { .sival_int = 4242 };
+
+	on(SIGUSR1, keep, 0);
+	kill(getpid(), SIGUSR1);
+	check("kill: si_code SI_USER, si_pid, si_uid",
+	      got.si_code == SI_USER && got.si_pid == getpid() && got.si_uid == getuid());
+	on(SIGRTMIN + 2, keep, 0);
+	sigqueue(getpid(), SIGRTMIN + 2, val);
+	check("sigqueue: SI_QUEUE and the value", got.si_code == SI_QUEUE &&
+	      got.si_value.sival_int == 4242 && got.si_signo == SIGRTMIN + 2);
+}
+
+/* --- alternate stack --- */
+static char *alt;
+static volatile int on_alt, flags_in_handler;
+
+static void where(int sig, siginfo_t *si, void *uc)
+{
+	stack_t ss;
+	char here;
+
+	(void)sig, (void)si, (void)uc;
+	on_alt = &here > alt && &here < alt + 65536;
+	sigaltstack(NULL, &ss);
+	flags_in_handler = ss.ss_flags;
+}
+
+static void altstack(void)
+{
+	stack_t ss = { .ss_size = 65536 }, old;
+
+	alt = malloc(65536);
+	ss.ss_sp = alt;
+	sigaltstack(&ss, NULL);
+	on(SIGUSR2, where, SA_ONSTACK);
+	raise(SIGUSR2);
+	check("SA_ONSTACK runs the handler on the altstack", on_alt);
+	check("sigaltstack says SS_ONSTACK in the handler", flags_in_handler == SS_ONSTACK);
+	sigaltstack(NULL, &old);
+	check("and not after it", old.ss_flags == 0);
+	on(SIGUSR2, where, 0);
+	raise(SIGUSR2);
+	check("without SA_ONSTACK it runs on the normal stack", !on_alt);
+	ss.ss_flags = SS_DISABLE;
+	sigaltstack(&ss, NULL);
+}
+
+/* --- timers, sleeps, EINTR and restarts --- */
+static volatile int ticks;
+
+static void tick(int sig, siginfo_t *si, void *uc)
+{
+	volatile double x = 1.5;
+
+	(void)sig, (void)si, (void)uc;
+	for (int i = 0; i < 100; i++)
+		x = x * 1.0001 + 0.5; /* clobber FP registers */
+	ticks++;
+}
+
+static void timers(void)
+{
+	struct itimerval it = { { 0, 5000 }, { 0, 5000 } }, stop = { 0 };
+	struct timespec long_sleep = { 5, 0 };
+	volatile double acc = 0;
+	int fds[2];
+	char c;
+	ssize_t n;
+
+	on(SIGALRM, tick, 0);
+	setitimer(ITIMER_REAL, &it, NULL);
+	while (ticks < 5) /* a busy loop with no syscalls: the timer must interrupt it */
+		acc += 0.25;
+	setitimer(ITIMER_REAL, &stop, NULL);
+	check("SIGALRM interval timer interrupts a busy loop", ticks >= 5);
+	check("FP state survives the handlers", acc == (double)(int64_t)(acc * 4) / 4);
+
+	ticks = 0;
+	alarm(1);
+	errno = 0;
+	check("nanosleep fails with EINTR even with SA_RESTART",
+	      (on(SIGALRM, tick, SA_RESTART), nanosleep(&long_sleep, NULL) == -1 && errno == EINTR));
+
+	pipe(fds);
+	if (fork() == 0) {
+		usleep(300000);
+		write(fds[1], "x", 1);
+		_exit(0);
+	}
+	on(SIGALRM, tick, 0);
+	setitimer(ITIMER_REAL, &(struct itimerval){ { 0, 0 }, { 0, 50000 } }, NULL);
+	n = read(fds[0], &c, 1);
+	check("read without SA_RESTART: EINTR", n == -1 && errno == EINTR);
+	on(SIGALRM, tick, SA_RESTART);
+	setitimer(ITIMER_REAL, &(struct itimerval){ { 0, 0 }, { 0, 50000 } }, NULL);
+	n = read(fds[0], &c, 1);
+	check("read with SA_RESTART: restarted, then data", n == 1 && c == 'x');
+	wait(NULL);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static void waiting(void)
+{
+	sigset_t set, old, none;
+	struct signalfd_siginfo ssi;
+	siginfo_t si;
+	timer_t timer;
+	struct sigevent ev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGUSR1 };
+	struct itimerspec its = { .it_value = { 0, 20000000 } };
+	int fd;
+
+	count = 0;
+	on(SIGUSR1, counting, 0);
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, &old);
+	timer_create(CLOCK_MONOTONIC, &ev, &timer);
+	timer_settime(timer, 0, &its, NULL);
+	sigemptyset(&none);
+	errno = 0;
+	check("sigsuspend returns EINTR after the handler",
+	      sigsuspend(&none) == -1 && errno == EINTR && count == 1);
+	check("sigsuspend restores the mask", blocked(SIGUSR1));
+
+	timer_settime(timer, 0, &its, NULL);
+	check("sigtimedwait takes a timer's signal",
+	      sigwaitinfo(&set, &si) == SIGUSR1 && si.si_code == SI_TIMER && count == 1);
+
+	fd = signalfd(-1, &set, 0);
+	raise(SIGUSR1);
+	check("signalfd reads a raised signal",
+	      read(fd, &ssi, sizeof(ssi)) == sizeof(ssi) && ssi.ssi_signo == SIGUSR1);
+	close(fd);
+	timer_delete(timer);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* --- threads --- */
+static volatile pid_t handled_tid;
+
+static void note_tid(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	handled_tid = (pid_t)syscall(SYS_gettid);
+}
+
+static void *sleeper(void *arg)
+{
+	*(pid_t *)arg = (pid_t)syscall(SYS_gettid);
+	pause();
+	return NULL;
+}
+
+static void threads(void)
+{
+	pthread_t t;
+	volatile pid_t tid = 0;
+
+	on(SIGUSR2, note_tid, 0);
+	pthread_create(&t, NULL, sleeper, (void *)&tid);
+	while (!tid)
+		sched_yield();
+	usleep(20000);
+	pthread_kill(t, SIGUSR2);
+	pthread_join(t, NULL);
+	check("pthread_kill runs the handler in that thread", handled_tid == tid);
+}
+
+/* --- default actions seen by a parent --- */
+static void defaults(void)
+{
+	int status, ready[2];
+	char c;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		signal(SIGTERM, SIG_DFL);
+		raise(SIGTERM);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	check("raise(SIGTERM): the parent sees the signal",
+	      WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+	pipe(ready);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGUSR1, SIG_DFL);
+		write(ready[1], "r", 1);
+		pause();
+		_exit(0);
+	}
+	read(ready[0], &c, 1); /* the child's disposition is SIG_DFL now */
+	kill(pid, SIGUSR1);
+	waitpid(pid, &status, 0);
+	check("kill(SIGUSR1) of a pausing child", WIFSIGNALED(status) && WTERMSIG(status) == SIGUSR1);
+	pid = fork();
+	if (pid == 0)
+		abort();
+	waitpid(pid, &status, 0);
+	check("abort(): SIGABRT", WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+}
+
+int main(void)
+{
+	faults();
+	masks_and_flags();
+	siginfo_contents();
+	altstack();
+	timers();
+	waiting();
+	threads();
+	defaults();
+	return 0;
+}
