@@ -84,6 +84,38 @@ static void find_deny_lists(const struct policy_state *st, struct deny_lists *d)
 			d->id[d->n++] = id;
 }
 
+/* Which was written first: files in the order read, then lines. */
+static bool written_before(const struct policy_state *st, struct where a, struct where b)
+{
+	if (a.file == b.file)
+		return a.line < b.line;
+	for (size_t i = 0; i < st->nfiles; i++) {
+		if (st->files[i] == a.file)
+			return true;
+		if (st->files[i] == b.file)
+			return false;
+	}
+	return false;
+}
+
+/* Report two deny lists of different errnos for one syscall where the later was written. */
+static int contradiction(const struct policy_state *st, int id_a, int id_b, const char *name,
+			 struct policy_error *err)
+{
+	const struct slot *a = &st->slots[id_a], *b = &st->slots[id_b];
+
+	if (!written_before(st, a->at, b->at)) {
+		const struct slot *t = a;
+		int tid = id_a;
+
+		a = b, id_a = id_b;
+		b = t, id_b = tid;
+	}
+	return policy_fail(err, b->at, "syscall '%s' is denied with both %s and %s (the other at %s:%d)", name,
+			   names_errno_name(deny_errno(id_a)), names_errno_name(deny_errno(id_b)), a->at.file,
+			   a->at.line);
+}
+
 /* Kill beats deny beats allow at one level; two deny errnos at one level are a contradiction. */
 static int decide_level(const struct policy_state *st, const struct deny_lists *d, int nr, int level,
 			struct policy_syscall *out, struct policy_error *err)
@@ -93,14 +125,8 @@ static int decide_level(const struct policy_state *st, const struct deny_lists *
 	for (int i = 0; i < d->n; i++) {
 		if (!covers(st, d->id[i], nr, level))
 			continue;
-		if (deny >= 0 && deny_errno(deny) != deny_errno(d->id[i])) {
-			const struct slot *a = &st->slots[deny], *b = &st->slots[d->id[i]];
-			const char *name = level ? "*" : dune_syscall_names[nr];
-
-			return policy_fail(err, b->at, "syscall '%s' is denied with both %s and %s (the other at %s:%d)",
-					   name, names_errno_name(deny_errno(deny)),
-					   names_errno_name(deny_errno(d->id[i])), a->at.file, a->at.line);
-		}
+		if (deny >= 0 && deny_errno(deny) != deny_errno(d->id[i]))
+			return contradiction(st, deny, d->id[i], level ? "*" : dune_syscall_names[nr], err);
 		deny = d->id[i];
 	}
 	if (covers(st, SLOT_SYS_KILL, nr, level))
