@@ -73,7 +73,7 @@ enum policy_fault_action {
 enum policy_exc_action {
 	POLICY_EXC_SIGNAL,          /* the signal a native run gets (the default) */
 	POLICY_EXC_TRACE,           /* log it, then as SIGNAL */
-	POLICY_EXC_IGNORE,          /* resume after the instruction (for traps: where it stopped) */
+	POLICY_EXC_IGNORE,          /* resume after the instruction (traps already stopped after it) */
 	POLICY_EXC_KILL,            /* the process dies of that signal, handlers or not */
 	POLICY_EXC_HOOK,            /* call the hook (include/dune/hooks.h) */
 };
