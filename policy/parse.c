@@ -173,7 +173,8 @@ int parse_layer(struct policy_state *layer, const char *file, const char *text, 
 	copy = malloc(len + 1);
 	if (!copy)
 		return policy_fail_errno(err, at, -ENOMEM, "cannot read");
-	memcpy(copy, text, len);
+	if (len)
+		memcpy(copy, text, len);
 	copy[len] = '\0';
 	r = parse_lines(layer, file, copy, len, err);
 	free(copy);
