@@ -191,10 +191,10 @@ int policy_load_for(struct dune_policy *p, const char *exe_path, struct policy_e
  * @p: a loaded policy
  * @exe_path: the program's path
  *
- * True if there were no policy files, or if some file read has no [match]
- * or a [match] glob (fnmatch(3) without flags: "*" also matches "/") that
- * matches @exe_path. False tells the runtime that policy files exist and
- * none of them is for this program.
+ * True if there were no policy files, or if some file that went into @p
+ * has no [match] or a [match] glob (fnmatch(3) without flags: "*" also
+ * matches "/") that matches @exe_path. After policy_load(), false tells
+ * the runtime that policy files exist and none of them is for this program.
  */
 bool policy_applies(const struct dune_policy *p, const char *exe_path);
 
