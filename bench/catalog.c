@@ -6,6 +6,7 @@ char **prepare_python(const char *dir, bool quick, char *why, size_t len);
 char **prepare_sqlite(const char *dir, bool quick, char *why, size_t len);
 char **prepare_tar(const char *dir, bool quick, char *why, size_t len);
 
+#define NEEDS_SIGNALS "SIGSEGV delivered to the program's handler in the guest"
 #define NO_DUNE_TRACE "dune's plain forwarded getpid: dune has no policy trace yet"
 
 const struct bench benches[] = {
@@ -23,11 +24,13 @@ const struct bench benches[] = {
 	{ .name = "mmap-churn", .title = "mmap + touch + munmap of 64 KiB", .kind = KIND_MICRO,
 	  .measure = "mmap-churn", .quick_iterations = 500, .full_iterations = 10000, .unit = "ns" },
 	{ .name = "trap", .title = "trap: a SIGSEGV handler skips the store", .kind = KIND_MICRO,
-	  .measure = "trap", .quick_iterations = 500, .full_iterations = 20000, .unit = "ns" },
-	{ .name = "prot1", .title = "prot1 + trap + unprot", .kind = KIND_MICRO, .measure = "prot1",
+	  .measure = "trap", .dune_needs = NEEDS_SIGNALS,
 	  .quick_iterations = 500, .full_iterations = 20000, .unit = "ns" },
+	{ .name = "prot1", .title = "prot1 + trap + unprot", .kind = KIND_MICRO, .measure = "prot1",
+	  .dune_needs = NEEDS_SIGNALS, .quick_iterations = 500, .full_iterations = 20000, .unit = "ns" },
 	{ .name = "protn", .title = "protN + trap + unprot, 100 pages (per page)", .kind = KIND_MICRO,
-	  .measure = "protn", .quick_iterations = 1000, .full_iterations = 20000, .unit = "ns" },
+	  .measure = "protn", .dune_needs = NEEDS_SIGNALS,
+	  .quick_iterations = 1000, .full_iterations = 20000, .unit = "ns" },
 	{ .name = "fork-exec", .title = "fork + exec /bin/true + wait", .kind = KIND_MICRO,
 	  .measure = "fork-exec", .quick_iterations = 4, .full_iterations = 100, .unit = "ns" },
 	{ .name = "ptrace", .title = "getpid traced by PTRACE_SYSCALL", .kind = KIND_INTERPOSE,

@@ -25,6 +25,7 @@ struct bench {
 	const char *dune_measure; /* the dune side's, when it is another one */
 	const char *dune_env; /* one NAME=value for the dune side only, or NULL */
 	const char *dune_note; /* what the dune figure stands for, when not the same thing */
+	const char *dune_needs; /* what dune must do for its side to work, said when it fails */
 	long quick_iterations, full_iterations;
 	const char *unit;     /* of one operation, for JSON: "ns" (micro), "ms" (programs) */
 	/* programs: make the inputs under dir once, return the command line or

@@ -103,6 +103,8 @@ static void bench(FILE *f, const struct options *o, const struct result *r)
 					       : b->dune_measure ? b->dune_measure : b->measure);
 	fputs(", \"dune_env\": ", f);
 	string(f, b->dune_env);
+	fputs(", \"dune_needs\": ", f);
+	string(f, b->dune_needs);
 	fputs(", \"dune_stand_in\": ", f);
 	string(f, b->dune_note);
 	fputs(", \"ratio\": ", f);

@@ -86,6 +86,9 @@ static void run_side(const struct options *o, const struct bench *b, char **prog
 		read_program(&c, s, record);
 	else
 		read_worker(&c, dune, s, record);
+	if (dune && !s->ok && b->dune_needs)
+		snprintf(s->reason + strlen(s->reason), sizeof(s->reason) - strlen(s->reason),
+			 " (this needs %s)", b->dune_needs);
 }
 
 void measure_bench(const struct options *o, struct result *r, int index, int count)
