@@ -186,13 +186,13 @@ int main(int argc, char **argv)
 	if (o.cpu >= 0)
 		pin(o.cpu);
 	machine_describe(&m);
-	if (!strcmp(m.kvm, "none"))
-		fprintf(stderr, "dune-bench: /dev/kvm is not usable here, so every dune side will fail; "
-				"where the machine has no KVM, run dune-bench inside tests/vm/kvm-run\n");
 	if (!o.reps)
 		o.reps = o.quick ? QUICK_REPS : FULL_REPS;
 	if (!o.timeout) /* the emulator is some 50 times slower than hardware */
 		o.timeout = m.emulated ? 900 : 120;
+	if (!measure_dune_works(&o))
+		fprintf(stderr, "dune-bench: %s\ndune-bench: every dune side fails; where this machine "
+				"has no KVM, run dune-bench inside tests/vm/kvm-run\n", o.no_dune);
 	snprintf(o.scratch, sizeof(o.scratch), "%s/dune-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(o.scratch)) {
 		fprintf(stderr, "dune-bench: cannot make a scratch directory %s: %s\n", o.scratch,

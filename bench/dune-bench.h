@@ -66,6 +66,7 @@ struct options {
 	const char *worker;      /* dune-bench-worker */
 	const char *json, *plot;
 	char scratch[4096];      /* inputs and outputs of the programs */
+	char no_dune[REASON_LEN]; /* why no dune side can run here, or "" */
 };
 
 /* machine.c: what the numbers were measured on. */
@@ -104,6 +105,8 @@ void series_summarize(struct series *s);
 
 /* measure.c: one benchmark, both sides alternating. */
 void measure_bench(const struct options *o, struct result *r, int index, int count);
+/* Whether the preload runs a program under dune here; why not in o->no_dune. */
+bool measure_dune_works(struct options *o);
 
 /* Output: table.c, json.c, plot.c. */
 void table_print(FILE *to, const struct options *o, const struct machine *m,

@@ -121,7 +121,8 @@ static void bench(FILE *f, const struct options *o, const struct result *r)
 	fputc('}', f);
 }
 
-/* The floor next to the getpid figures it bounds from below. */
+/* The floor next to the getpid figures it bounds from below:
+ * "floor": {"kvm_run_ns": F, "getpid": {"dune_ns": G, "to_floor": G / F}, ...} */
 static void floor_section(FILE *f, const struct result *results, size_t n)
 {
 	const struct result *fl = result_named(results, n, "kvm-floor");
@@ -137,10 +138,11 @@ static void floor_section(FILE *f, const struct result *results, size_t n)
 		const struct result *g = result_named(results, n, names[i]);
 		bool ok = g && g->selected && g->dune_side.ok;
 
-		fprintf(f, ", \"%s_dune_ns\": ", names[i]);
+		fprintf(f, ",\n            \"%s\": {\"dune_ns\": ", names[i]);
 		number(f, ok ? g->dune_side.time.median : 0);
-		fprintf(f, ", \"%s_to_floor\": ", names[i]);
+		fputs(", \"to_floor\": ", f);
 		number(f, ok ? g->dune_side.time.median / fl->linux_side.time.median : 0);
+		fputc('}', f);
 	}
 	fputs("}\n", f);
 }

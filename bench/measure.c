@@ -102,6 +102,8 @@ void measure_bench(const struct options *o, struct result *r, int index, int cou
 	r->linux_side.ok = r->dune_side.ok = true;
 	if (b->kind == KIND_FLOOR)
 		fail(&r->dune_side, "%s", "none: the floor is a bare KVM guest with no dune in it");
+	else if (*o->no_dune)
+		fail(&r->dune_side, "%s", o->no_dune);
 	if (b->kind == KIND_PROGRAM && !(program = b->prepare(o->scratch, o->quick, why, sizeof(why)))) {
 		fail(&r->linux_side, "unsupported: %s", why);
 		fail(&r->dune_side, "unsupported: %s", why);
@@ -139,4 +141,20 @@ void measure_bench(const struct options *o, struct result *r, int index, int cou
 			free(*a);
 		free(program);
 	}
+}
+
+/* One getpid under the preload, before anything else: a library that is not
+ * dune, or a machine where dune cannot run, fails every dune side at once
+ * with the reason, rather than each after its own attempt (and whole
+ * programs, which cannot tell, would otherwise time themselves natively). */
+bool measure_dune_works(struct options *o)
+{
+	static const struct bench probe = { .name = "probe", .measure = "getpid", .quick_iterations = 1,
+					    .full_iterations = 1 };
+	struct side s = { .ok = true };
+
+	run_side(o, &probe, NULL, true, &s, false);
+	if (!s.ok)
+		snprintf(o->no_dune, sizeof(o->no_dune), "dune does not run here: %.200s", s.reason);
+	return s.ok;
 }

@@ -101,8 +101,8 @@ def check_report(r):
     f = r.get("floor")
     if check(isinstance(f, dict), "no floor section"):
         check(positive(f.get("kvm_run_ns")), f"floor.kvm_run_ns {f.get('kvm_run_ns')!r}")
-        for g in ("getpid", "getpid_norewrite"):
-            ns, ratio = f.get(f"{g.replace('_', '-')}_dune_ns"), f.get(f"{g.replace('_', '-')}_to_floor")
+        for g in ("getpid", "getpid-norewrite"):
+            ns, ratio = f.get(g, {}).get("dune_ns"), f.get(g, {}).get("to_floor")
             if check(positive(ns) and positive(ratio), f"floor: {g} figures {ns!r} {ratio!r}"):
                 check(close(ratio, ns / f["kvm_run_ns"]), f"floor: {g} ratio {ratio} != {ns} / floor")
 
