@@ -26,7 +26,7 @@ static double now_ns(void)
 
 static void exec_child(const struct child_spec *spec, int out_fd, int err_fd)
 {
-	int null = open("/dev/null", O_RDWR);
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
 
 	setpgid(0, 0); /* its own group, so a timeout kills its children too */
 	dup2(null, 0);
@@ -111,8 +111,17 @@ int child_run(const struct child_spec *spec, struct child_result *r)
 		return -errno;
 	start = now_ns();
 	pid = fork();
-	if (pid < 0)
-		return -errno;
+	if (pid < 0) {
+		int e = errno;
+
+		close(err[0]);
+		close(err[1]);
+		if (out[0] >= 0) {
+			close(out[0]);
+			close(out[1]);
+		}
+		return -e;
+	}
 	if (pid == 0)
 		exec_child(spec, out[1], err[1]);
 	setpgid(pid, pid); /* also here: no race with the kill below */
