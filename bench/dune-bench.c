@@ -22,6 +22,9 @@
 
 #define QUICK_REPS 3
 #define FULL_REPS 11
+/* A worker's sample is the median of as many runs as fit in this time. */
+#define QUICK_SAMPLE_MS 50
+#define FULL_SAMPLE_MS 200
 
 static void usage(FILE *to)
 {
@@ -188,6 +191,7 @@ int main(int argc, char **argv)
 	machine_describe(&m);
 	if (!o.reps)
 		o.reps = o.quick ? QUICK_REPS : FULL_REPS;
+	o.sample_ms = o.quick ? QUICK_SAMPLE_MS : FULL_SAMPLE_MS;
 	if (!o.timeout) /* the emulator is some 50 times slower than hardware */
 		o.timeout = m.emulated ? 900 : 120;
 	if (!measure_dune_works(&o))

@@ -60,6 +60,7 @@ struct result {
 struct options {
 	bool quick;
 	int reps;
+	int sample_ms;           /* a worker repeats its measurement this long, for one sample */
 	int cpu;                 /* -1: no pinning */
 	double timeout;          /* seconds per child */
 	const char *preload;     /* libdunepre.so */

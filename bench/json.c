@@ -155,8 +155,8 @@ int json_write(const char *path, const struct options *o, const struct machine *
 
 	if (!f)
 		return -errno;
-	fprintf(f, "{\n  \"tool\": \"dune-bench\", \"format\": 1, \"quick\": %s, \"reps\": %d, \"warmup\": 1,\n",
-		o->quick ? "true" : "false", o->reps);
+	fprintf(f, "{\n  \"tool\": \"dune-bench\", \"format\": 1, \"quick\": %s, \"reps\": %d, \"warmup\": 1, "
+		   "\"sample_ms\": %d,\n", o->quick ? "true" : "false", o->reps, o->sample_ms);
 	fputs("  \"cpu_pinned\": ", f);
 	if (o->cpu >= 0)
 		fprintf(f, "%d", o->cpu);

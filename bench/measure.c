@@ -68,13 +68,14 @@ static void run_side(const struct options *o, const struct bench *b, char **prog
 	struct child_spec spec = { .preload = dune ? o->preload : NULL, .env = dune ? b->dune_env : NULL,
 				   .timeout = o->timeout };
 	struct child_result c;
-	char iterations[32];
+	char iterations[32], sample_ms[32];
 	char *worker_argv[] = { (char *)o->worker, (char *)(dune && b->dune_measure ? b->dune_measure
 										   : b->measure),
-				iterations, NULL };
+				iterations, sample_ms, NULL };
 	int r;
 
 	snprintf(iterations, sizeof(iterations), "%ld", o->quick ? b->quick_iterations : b->full_iterations);
+	snprintf(sample_ms, sizeof(sample_ms), "%d", o->sample_ms);
 	spec.argv = program ? program : worker_argv;
 	spec.capture_stdout = !program;
 	r = child_run(&spec, &c);

@@ -43,6 +43,7 @@ int measure_sud(long iterations, double *ns_per_op, char *why, size_t len)
 	long warm = iterations / 10 + 10;
 	double t0;
 
+	dispatched = 0;
 	if (sigaction(SIGSYS, &sa, NULL)) {
 		snprintf(why, len, "sigaction: %s", strerror(errno));
 		return MEASURE_FAILED;

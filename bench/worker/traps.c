@@ -51,6 +51,7 @@ static char *setup(long pages, int prot, char *why, size_t len)
 	}
 	for (long i = 0; prot & PROT_WRITE && i < pages; i++)
 		p[i * PAGE] = 0; /* fault in now: page faults are another benchmark */
+	faults = 0;
 	if (sigaction(SIGSEGV, &sa, NULL)) {
 		snprintf(why, len, "sigaction: %s", strerror(errno));
 		return NULL;
@@ -81,6 +82,7 @@ int measure_trap(long iterations, double *ns_per_op, char *why, size_t len)
 	for (long i = 0; i < iterations; i++)
 		bench_trap_store(p);
 	*ns_per_op = (now_ns() - t0) / iterations;
+	munmap(p, PAGE);
 	return check_faults(warm + iterations, why, len);
 }
 
@@ -100,6 +102,7 @@ int measure_prot1(long iterations, double *ns_per_op, char *why, size_t len)
 		((volatile char *)p)[0] = 1;
 	}
 	*ns_per_op = (now_ns() - t0) / iterations;
+	munmap(p, PAGE);
 	return check_faults(warm + iterations, why, len);
 }
 
@@ -121,5 +124,6 @@ int measure_protn(long iterations, double *ns_per_op, char *why, size_t len)
 			((volatile char *)p)[i * PAGE] = 1;
 	}
 	*ns_per_op = (now_ns() - t0) / (rounds * PROTN_PAGES);
+	munmap(p, PROTN_PAGES * PAGE);
 	return check_faults((warm + rounds) * PROTN_PAGES, why, len);
 }

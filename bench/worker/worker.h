@@ -16,7 +16,8 @@ enum {
 };
 
 /* A measurement: run its own warm-up, then time `iterations` operations and
- * store the mean time of one in *ns_per_op. */
+ * store the mean time of one in *ns_per_op. It may be called again in the
+ * same process, and must then measure the same thing again. */
 typedef int (*measure_fn)(long iterations, double *ns_per_op, char *why, size_t len);
 
 /* The clock every measurement uses: CLOCK_MONOTONIC, read through the vDSO,
