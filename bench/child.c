@@ -107,6 +107,7 @@ int child_run(const struct child_spec *spec, struct child_result *r)
 	pid_t pid;
 
 	memset(r, 0, sizeof(*r));
+	r->timeout = spec->timeout;
 	if (pipe2(err, O_CLOEXEC) || (spec->capture_stdout && pipe2(out, O_CLOEXEC)))
 		return -errno;
 	start = now_ns();
@@ -160,7 +161,7 @@ void child_describe_end(const struct child_result *r, char *buf, size_t len)
 
 	snprintf(first, sizeof(first), "%.*s", (int)(n < sizeof(first) - 1 ? n : sizeof(first) - 1), r->err);
 	if (r->timed_out)
-		snprintf(buf, len, "timed out");
+		snprintf(buf, len, "timed out after %g s", r->timeout);
 	else if (WIFSIGNALED(r->status))
 		snprintf(buf, len, "killed by SIG%s", sigabbrev_np(WTERMSIG(r->status)) ?
 			 sigabbrev_np(WTERMSIG(r->status)) : "?");

@@ -93,7 +93,8 @@ struct child_spec {
 };
 struct child_result {
 	int status;                /* from wait4; meaningless when timed_out */
-	bool timed_out;
+	bool timed_out;            /* after timeout seconds */
+	double timeout;
 	double wall_ns, cpu_ns;
 	char out[1024], err[1024]; /* the start of stdout and stderr */
 };
