@@ -138,9 +138,10 @@ int main(int argc, char **argv)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		bool takes = true;
 
-		if (!strcmp(a, "--quick"))
-			o.quick = true, takes = false;
-		else if (!strcmp(a, "--list")) {
+		if (!strcmp(a, "--quick")) {
+			o.quick = true;
+			takes = false;
+		} else if (!strcmp(a, "--list")) {
 			for (size_t k = 0; k < n_benches; k++)
 				printf("%-18s %s\n", benches[k].name, benches[k].title);
 			return 0;
