@@ -6,13 +6,16 @@
  * goes on from the parent's registers, and runs in the guest like its parent.
  */
 #include <errno.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "backend.h"
 #include "guest.h"
 #include "log.h"
+#include "memory.h"
 #include "rawsys.h"
 #include "signals.h"
 
@@ -66,4 +69,36 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	v->sig.interrupted_nr = -1;
 	signal_set_mask(mask);
 	return 0;
+}
+
+/* clone3 takes its arguments from memory; what legacy clone can express is
+ * done as clone. The rest (set_tid, cgroups) answers ENOSYS, on which libc
+ * falls back to clone. */
+long clone3_guest(struct guest *g, struct vcpu *v, uint64_t args, uint64_t size)
+{
+	struct clone_args ca = { 0 };
+	uint64_t flags, parent_tid;
+	int readable;
+
+	if (size < CLONE_ARGS_SIZE_VER0 || size > PAGE_SIZE)
+		return -EINVAL;
+	dune_lock(&g->lock);
+	readable = mem_user_access(g, args, size, PROT_READ);
+	dune_unlock(&g->lock);
+	if (!readable)
+		return -EFAULT;
+	memcpy(&ca, (const void *)args, size < sizeof(ca) ? size : sizeof(ca));
+	for (uint64_t i = sizeof(ca); i < size; i++)
+		if (((const uint8_t *)args)[i])
+			return -E2BIG;
+	if (ca.set_tid || ca.set_tid_size || ca.cgroup ||
+	    (ca.flags & (CLONE_INTO_CGROUP | CLONE_CLEAR_SIGHAND)) ||
+	    ((ca.flags & CLONE_PIDFD) && (ca.flags & CLONE_PARENT_SETTID)))
+		return -ENOSYS;
+	if (ca.exit_signal & ~(uint64_t)CSIGNAL || (ca.flags & CSIGNAL))
+		return -EINVAL;
+	flags = ca.flags | ca.exit_signal;
+	parent_tid = flags & CLONE_PIDFD ? ca.pidfd : ca.parent_tid;
+	return fork_guest(g, v, flags, ca.stack ? ca.stack + ca.stack_size : 0, parent_tid,
+			  ca.child_tid, ca.tls);
 }

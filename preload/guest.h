@@ -18,6 +18,9 @@ void syscall_handle(struct guest *g, struct vcpu *v);
 long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t newsp,
 		uint64_t parent_tid, uint64_t child_tid, uint64_t tls);
 
+/* fork.c: clone3, done as fork_guest where clone could express it. */
+long clone3_guest(struct guest *g, struct vcpu *v, uint64_t args, uint64_t size);
+
 /* thread.c: clone with CLONE_VM | CLONE_THREAD: a vCPU and host thread. */
 long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, uint64_t newsp,
 		   uint64_t parent_tid, uint64_t child_tid, uint64_t tls);

@@ -64,8 +64,8 @@ struct vcpu_signals {
 	siginfo_t queue[SIGNAL_QUEUE_LEN];
 	int n;
 	int interrupted_nr;   /* the syscall that just returned -EINTR, or -1 */
-	bool suspended;       /* in rt_sigsuspend: handlers run with its mask */
-	uint64_t suspend_mask;
+	bool suspended;       /* in a wait with a temporary mask (sigsuspend, */
+	uint64_t suspend_mask; /* ppoll, ...): handlers run with that mask */
 	uint64_t start_mask;  /* the mask a new thread starts with */
 	uint64_t lost;        /* queue overflows (real-time signals only) */
 };

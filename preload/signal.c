@@ -175,20 +175,59 @@ long signal_sigaltstack(struct guest *g, struct vcpu *v, uint64_t ss_addr, uint6
 	return r;
 }
 
-long signal_sigsuspend(struct guest *g, struct vcpu *v, uint64_t mask_addr, uint64_t setsize)
+/* Where a call that waits with a temporary signal mask keeps that mask. */
+static long temp_mask_addr(struct guest *g, long nr, const long *a, uint64_t *addr)
 {
+	uint64_t size;
+
+	switch (nr) {
+	case SYS_rt_sigsuspend:
+		*addr = (uint64_t)a[0], size = (uint64_t)a[1];
+		break;
+	case SYS_ppoll:
+		*addr = (uint64_t)a[3], size = (uint64_t)a[4];
+		break;
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+		*addr = (uint64_t)a[4], size = (uint64_t)a[5];
+		break;
+	case SYS_pselect6: { /* the sixth argument points at { mask, size } */
+		const uint64_t *pair = (const uint64_t *)a[5];
+
+		if (!pair)
+			return *addr = 0;
+		if (!mem_user_access(g, (uint64_t)pair, 16, PROT_READ))
+			return -EFAULT;
+		*addr = pair[0], size = pair[1];
+		break;
+	}
+	default:
+		return -ENOSYS;
+	}
+	if (!*addr)
+		return 0;
+	if (size != SIGSET_SIZE)
+		return -EINVAL;
+	return mem_user_access(g, *addr, SIGSET_SIZE, PROT_READ) ? 0 : -EFAULT;
+}
+
+long signal_masked_wait(struct guest *g, struct vcpu *v, long nr, const long *a)
+{
+	uint64_t addr;
 	long r;
 
-	if (setsize != SIGSET_SIZE)
-		return -EINVAL;
 	dune_lock(&g->lock);
-	r = mem_user_access(g, mask_addr, SIGSET_SIZE, PROT_READ);
+	r = temp_mask_addr(g, nr, a, &addr);
 	dune_unlock(&g->lock);
-	if (!r)
-		return -EFAULT;
-	v->sig.suspend_mask = *(const uint64_t *)mask_addr & ~(bit(SIGKILL) | bit(SIGSTOP));
-	v->sig.suspended = true;
-	r = raw_syscall2(SYS_rt_sigsuspend, mask_addr, setsize);
+	if (r)
+		return r;
+	/* A handler that interrupts the wait runs with the call's mask, and
+	 * its frame saves the mask from before the call (signal(7)). */
+	if (addr) {
+		v->sig.suspend_mask = *(const uint64_t *)addr & ~(bit(SIGKILL) | bit(SIGSTOP));
+		v->sig.suspended = true;
+	}
+	r = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (r != -EINTR)
 		v->sig.suspended = false;
 	return r;

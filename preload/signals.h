@@ -45,7 +45,9 @@ void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
 /* signal.c: the syscalls whose answer depends on the guest's view. */
 long signal_sigaction(struct guest *g, int sig, uint64_t act, uint64_t oldact, uint64_t setsize);
 long signal_sigaltstack(struct guest *g, struct vcpu *v, uint64_t ss, uint64_t old);
-long signal_sigsuspend(struct guest *g, struct vcpu *v, uint64_t mask, uint64_t setsize);
+/* signal.c: rt_sigsuspend, ppoll, pselect6, epoll_pwait(2): calls that wait
+ * with a temporary mask, which a handler interrupting them must see. */
+long signal_masked_wait(struct guest *g, struct vcpu *v, long nr, const long *args);
 void signal_return(struct guest *g, struct vcpu *v);
 
 /* signal.c: block every signal around host work no handler may interrupt

@@ -201,7 +201,11 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 		ret = signal_sigaltstack(g, v, a1, a2);
 		break;
 	case SYS_rt_sigsuspend:
-		ret = signal_sigsuspend(g, v, a1, a2);
+	case SYS_ppoll:
+	case SYS_pselect6:
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+		ret = signal_masked_wait(g, v, nr, (const long[]){ a1, a2, a3, a4, a5, a6 });
 		break;
 	case SYS_rt_sigreturn:
 		signal_return(g, v); /* every register comes from the frame */
@@ -223,8 +227,7 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 		ret = exec_guest(g, nr, a1, a2, a3, a4, a5);
 		break;
 	case SYS_clone3:
-		/* Its arguments live in memory; libc falls back to clone on ENOSYS. */
-		ret = -ENOSYS;
+		ret = clone3_guest(g, v, a1, a2);
 		break;
 	default:
 		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);

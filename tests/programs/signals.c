@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/select.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
@@ -306,6 +308,33 @@ static void waiting(void)
 	sigprocmask(SIG_SETMASK, &old, NULL);
 }
 
+/* make's pattern: SIGCHLD blocked but for the waits, which unblock it. */
+static void temporary_masks(void)
+{
+	sigset_t chld, none;
+	int r;
+
+	count = 0;
+	on(SIGCHLD, counting, 0);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	if (fork() == 0)
+		_exit(0);
+	r = pselect(0, NULL, NULL, NULL, NULL, &none);
+	check("pselect's mask lets SIGCHLD in: EINTR", r == -1 && errno == EINTR && count == 1);
+	wait(NULL);
+	if (fork() == 0)
+		_exit(0);
+	r = ppoll(NULL, 0, NULL, &none);
+	check("ppoll's mask lets SIGCHLD in: EINTR", r == -1 && errno == EINTR && count == 2);
+	wait(NULL);
+	check("and the mask is back after them", blocked(SIGCHLD));
+	sigprocmask(SIG_UNBLOCK, &chld, NULL);
+	signal(SIGCHLD, SIG_DFL);
+}
+
 /* --- threads --- */
 static volatile pid_t handled_tid;
 
@@ -379,6 +408,7 @@ int main(void)
 	altstack();
 	timers();
 	waiting();
+	temporary_masks();
 	threads();
 	defaults();
 	return 0;
