@@ -15,4 +15,7 @@ int fd_is_runtime(long fd);
 /* close_range(first, last, flags) that spares the runtime's fds. */
 long fd_close_range(unsigned long first, unsigned long last, unsigned long flags);
 
+/* getdents64 that leaves the runtime's fds out of /proc/self/fd. */
+long fd_getdents64(long fd, void *buf, long count);
+
 #endif

@@ -189,3 +189,27 @@ Test(process, sqlite3_runs_a_script, .timeout = 600)
 		 scratch_dir(), script);
 	expect_same_as_native(ARGV("sh", "-c", cmd), NULL);
 }
+
+/* What a program sees of itself: ids, /proc/self, limits, umask, cwd,
+ * credentials and its open descriptors (dune's own stay out of sight). */
+Test(process, what_a_program_observes_of_itself)
+{
+	expect_same_as_native(ARGV("/usr/bin/python3", "-c",
+				   "import os, resource\n"
+				   "stat = open('/proc/self/stat').read().split()\n"
+				   "print('pid', os.getpid() == int(stat[0]), 'ppid', os.getppid() == int(stat[3]))\n"
+				   "import threading\n"
+				   "print('tid', os.getpid() == threading.get_native_id() == int(os.readlink('/proc/self')))\n"
+				   "print('cwd', os.readlink('/proc/self/cwd') == os.getcwd())\n"
+				   "print('exe', os.readlink('/proc/self/exe'))\n"
+				   "print('umask', oct(os.umask(0o27)), oct(os.umask(0o22)))\n"
+				   "for r in ('NOFILE', 'STACK', 'AS', 'CORE', 'NPROC'):\n"
+				   "    print(r, resource.getrlimit(getattr(resource, 'RLIMIT_' + r)))\n"
+				   "print('ids', os.getresuid(), os.getresgid(), os.getgroups())\n"
+				   "print('fds', sorted(os.listdir('/proc/self/fd')))\n"
+				   "print('fds', sorted(os.listdir('/proc/%d/fd' % os.getpid())))\n"
+				   "fd = os.open('/dev/null', os.O_RDONLY)\n"
+				   "print('new fd', fd)\n"
+				   "print('maps', any('[stack]' in l for l in open('/proc/self/maps')))"),
+			      NULL);
+}
