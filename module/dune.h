@@ -34,7 +34,13 @@ struct dune_vm {
 	unsigned long mmu_seq;         /* bumped at the end of each invalidation */
 	int mmu_busy;                  /* invalidations in progress */
 	DECLARE_BITMAP(fastpath, DUNE_FASTPATH_BITS);
+	u64 *windows;                  /* host address of each window, or DUNE_NO_WINDOW */
 };
+
+#define DUNE_NO_WINDOW (~0ull)
+
+/* Guest-physical memory: nr windows of 1 << shift bytes (vmx.c, at load). */
+extern u32 dune_window_shift, dune_nr_windows;
 
 /* Host MSRs that the guest's syscall instruction uses: switched by the
  * VM-entry and VM-exit MSR-load areas. */
@@ -65,6 +71,7 @@ void dune_vcpu_free(struct dune_vcpu *v);
 int dune_vcpu_run(struct dune_vcpu *v, struct dune_run *run);
 void dune_invept(struct dune_vm *vm);
 u64 dune_gpa_limit(void);
+int dune_set_window(struct dune_vm *vm, const struct dune_window *w);
 
 /* ept.c */
 int dune_ept_init(struct dune_vm *vm);

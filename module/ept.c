@@ -3,7 +3,8 @@
  * ept.c: guest-physical memory is the process's own virtual memory.
  *
  * EPT starts empty. A guest access to an unmapped guest-physical address
- * (= host-virtual address) exits with an EPT violation; the page behind it is
+ * exits with an EPT violation; its window (see uapi.h) gives the host-virtual
+ * address, and the page behind it is
  * found with get_user_pages, as a fault of the process would find it, and
  * mapped with 4 KiB entries. Each entry holds a page reference, dropped when
  * the MMU notifier says the host mapping changes (munmap, mprotect, COW,
@@ -40,6 +41,10 @@ static unsigned int ept_index(u64 gpa, int level)
 
 int dune_ept_init(struct dune_vm *vm)
 {
+	vm->windows = kvmalloc_array(dune_nr_windows, sizeof(u64), GFP_KERNEL_ACCOUNT);
+	if (!vm->windows)
+		return -ENOMEM;
+	memset(vm->windows, 0xff, dune_nr_windows * sizeof(u64)); /* DUNE_NO_WINDOW */
 	vm->ept_root = (u64 *)get_zeroed_page(GFP_KERNEL_ACCOUNT);
 	if (!vm->ept_root)
 		return -ENOMEM;
@@ -115,18 +120,34 @@ out:
 	return r;
 }
 
+int dune_set_window(struct dune_vm *vm, const struct dune_window *w)
+{
+	u64 size = 1ull << dune_window_shift;
+
+	if (w->index >= dune_nr_windows || w->pad || w->hva & (size - 1) ||
+	    w->hva >= TASK_SIZE_MAX)
+		return -EINVAL;
+	/* Once set, a window stays: EPT entries and guest page tables rely on it. */
+	if (cmpxchg(&vm->windows[w->index], DUNE_NO_WINDOW, w->hva) != DUNE_NO_WINDOW)
+		return -EBUSY;
+	return 0;
+}
+
 int dune_ept_fault(struct dune_vm *vm, u64 gpa, bool write)
 {
-	unsigned long hva = gpa & PAGE_MASK;
 	struct ept_spares spares = { .n = 0 };
-	u64 *e, entry;
+	u64 *e, entry, base;
 	struct page *page = NULL;
-	unsigned long pfn, seq;
+	unsigned long hva, pfn, seq;
 	bool writable = false;
 	int r;
 
 	if (gpa >= dune_gpa_limit())
 		return -EFAULT;
+	base = READ_ONCE(vm->windows[gpa >> dune_window_shift]);
+	if (base == DUNE_NO_WINDOW)
+		return -EFAULT;
+	hva = (base + (gpa & ((1ull << dune_window_shift) - 1))) & PAGE_MASK;
 again:
 	seq = READ_ONCE(vm->mmu_seq);
 	smp_rmb(); /* read the sequence before looking at the process's page tables */
@@ -212,7 +233,7 @@ static int zap_some(struct dune_vm *vm, u64 *start, u64 end, struct page **pages
 	return cleared;
 }
 
-/* Unmap [start, end) from EPT; pages are released only after the flush. */
+/* Unmap guest-physical [start, end) from EPT; pages are released only after the flush. */
 static void ept_zap(struct dune_vm *vm, u64 start, u64 end)
 {
 	struct page *pages[ZAP_BATCH];
@@ -239,13 +260,30 @@ static void free_table(u64 *table, int level)
 	free_page((unsigned long)table);
 }
 
+/* Unmap what shows host-virtual [start, end), window by window. */
+static void ept_zap_hva(struct dune_vm *vm, u64 start, u64 end)
+{
+	u64 size = 1ull << dune_window_shift;
+
+	for (u32 i = 0; i < dune_nr_windows; i++) {
+		u64 base = READ_ONCE(vm->windows[i]);
+		u64 s = max(start, base), e = min(end, base + size);
+
+		if (base != DUNE_NO_WINDOW && s < e)
+			ept_zap(vm, ((u64)i << dune_window_shift) + (s - base),
+				((u64)i << dune_window_shift) + (e - base));
+	}
+}
+
 void dune_ept_free(struct dune_vm *vm)
 {
-	if (!vm->ept_root)
-		return;
-	ept_zap(vm, 0, dune_gpa_limit());
-	free_table(vm->ept_root, 3);
-	vm->ept_root = NULL;
+	if (vm->ept_root) {
+		ept_zap(vm, 0, dune_gpa_limit());
+		free_table(vm->ept_root, 3);
+		vm->ept_root = NULL;
+	}
+	kvfree(vm->windows);
+	vm->windows = NULL;
 }
 
 static int dune_mn_invalidate_start(struct mmu_notifier *mn,
@@ -256,7 +294,7 @@ static int dune_mn_invalidate_start(struct mmu_notifier *mn,
 	spin_lock(&vm->ept_lock);
 	vm->mmu_busy++;
 	spin_unlock(&vm->ept_lock);
-	ept_zap(vm, range->start, range->end);
+	ept_zap_hva(vm, range->start, range->end);
 	return 0;
 }
 

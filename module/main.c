@@ -103,6 +103,7 @@ static long dune_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	void __user *uarg = (void __user *)arg;
 	struct dune_layout layout;
 	struct dune_fastpath fp;
+	struct dune_window w;
 
 	if (current->mm != vm->mm)
 		return -EIO;
@@ -114,6 +115,8 @@ static long dune_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 			.gpa_limit = dune_gpa_limit(),
 			.run_size = sizeof(struct dune_run),
 			.max_syscall = min(NR_syscalls, DUNE_FASTPATH_BITS),
+			.window_shift = dune_window_shift,
+			.nr_windows = dune_nr_windows,
 		};
 		return copy_to_user(uarg, &layout, sizeof(layout)) ? -EFAULT : 0;
 	case DUNE_SET_FASTPATH:
@@ -123,6 +126,10 @@ static long dune_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return 0;
 	case DUNE_CREATE_VCPU:
 		return create_vcpu(vm, uarg);
+	case DUNE_SET_WINDOW:
+		if (copy_from_user(&w, uarg, sizeof(w)))
+			return -EFAULT;
+		return dune_set_window(vm, &w);
 	default:
 		return -ENOTTY;
 	}

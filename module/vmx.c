@@ -233,9 +233,20 @@ static int vmx_cpu_offline(unsigned int cpu)
 	return 0;
 }
 
+u32 dune_window_shift, dune_nr_windows;
+
+/* Windows of at most 64 GiB, at least 8 of them, within the physical address width. */
+static void setup_windows(void)
+{
+	u32 bits = min_t(u32, boot_cpu_data.x86_phys_bits, 48);
+
+	dune_window_shift = min_t(u32, 36, bits - 3);
+	dune_nr_windows = 1u << (bits - dune_window_shift);
+}
+
 u64 dune_gpa_limit(void)
 {
-	return min_t(u64, TASK_SIZE_MAX, 1ull << 48);
+	return (u64)dune_nr_windows << dune_window_shift;
 }
 
 int dune_vmx_init(void)
@@ -253,6 +264,7 @@ int dune_vmx_init(void)
 	}
 	for (u32 i = 0; i < DUNE_NR_SWITCHED_MSRS; i++)
 		rdmsrl(switched_msrs[i], vmx_conf.host_msr[i]);
+	setup_windows();
 	for_each_possible_cpu(cpu) {
 		struct page *p = alloc_pages_node(cpu_to_node(cpu), GFP_KERNEL | __GFP_ZERO, 0);
 

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -38,6 +39,40 @@ struct dev_vcpu_state {
 static int dev_fd = -1;
 static struct dune_layout layout;
 static uint32_t xsave_size;
+
+/* Guest-physical windows (uapi.h): the host address each one shows, given
+ * out in the order the process touches new regions. Few are in use (the
+ * program, the mmap area, the stack), so a scan is fast enough. */
+#define MAX_WINDOWS 64
+static uint64_t windows[MAX_WINDOWS];
+static uint32_t nr_windows;
+
+static uint64_t window_mask(void)
+{
+	return (1ull << layout.window_shift) - 1;
+}
+
+static uint64_t dev_to_phys(uint64_t va)
+{
+	uint64_t base = va & ~window_mask();
+
+	for (uint32_t i = 0; i < nr_windows; i++)
+		if (windows[i] == base)
+			return ((uint64_t)i << layout.window_shift) | (va & window_mask());
+	return PTE_ADDR; /* reserved bits in a PTE: the guest gets a page fault */
+}
+
+static uint64_t dev_to_virt(uint64_t pa)
+{
+	return windows[pa >> layout.window_shift] + (pa & window_mask());
+}
+
+static int set_window(uint32_t index)
+{
+	struct dune_window w = { .hva = windows[index], .index = index };
+
+	return (int)raw_ioctl(dev_fd, DUNE_SET_WINDOW, &w);
+}
 
 /* Syscalls the module may run itself: those the runtime passes straight
  * through (syscall.c) and that need nothing of the thread's own registers. */
@@ -71,13 +106,17 @@ static const int fast_syscalls[] = {
 	SYS_linkat, SYS_symlinkat, SYS_renameat2, SYS_name_to_handle_at, SYS_waitid,
 };
 
+/* DUNE_DEV_FASTPATH=0: every syscall comes back to user space, as with KVM
+ * (read once at open, for measurements). */
+static bool fastpath_off;
+
 static int set_fastpath(void)
 {
 	struct dune_fastpath fp;
 
 	memset(&fp, 0, sizeof(fp));
-	if (!(layout.flags & DUNE_LAYOUT_FASTPATH))
-		return 0;
+	if (!(layout.flags & DUNE_LAYOUT_FASTPATH) || fastpath_off)
+		return (int)raw_ioctl(dev_fd, DUNE_SET_FASTPATH, &fp);
 	for (size_t i = 0; i < sizeof(fast_syscalls) / sizeof(fast_syscalls[0]); i++)
 		if ((uint32_t)fast_syscalls[i] < layout.max_syscall)
 			fp.bits[fast_syscalls[i] / 64] |= 1ull << (fast_syscalls[i] % 64);
@@ -96,8 +135,10 @@ static int open_device(void)
 
 static int dev_open(char *why, size_t len)
 {
+	const char *fast = getenv("DUNE_DEV_FASTPATH");
 	int r = open_device();
 
+	fastpath_off = fast && !strcmp(fast, "0");
 	if (r) {
 		if (r == -ENOENT)
 			snprintf(why, len, "/dev/dune does not exist: load the module (insmod module/dune.ko) "
@@ -125,19 +166,39 @@ static int dev_open(char *why, size_t len)
 		return -ENOTSUP;
 	}
 	xsave_size = host_cpuid(0xd, 0).ebx;
+	/* Before mem_init builds the first page table. */
+	dune_guest.pt.to_phys = dev_to_phys;
+	dune_guest.pt.to_virt = dev_to_virt;
 	return 0;
 }
 
+/* The module maps any page of the process on first touch; what it needs is a
+ * window over every range the guest may reach. */
 static int dev_add_memory(uint64_t start, uint64_t size)
 {
-	/* The module maps any page of the process on first touch. */
-	return start + size <= layout.gpa_limit ? 0 : -ERANGE;
+	for (uint64_t base = start & ~window_mask(); base < start + size;
+	     base += window_mask() + 1) {
+		uint32_t i;
+		int r;
+
+		for (i = 0; i < nr_windows && windows[i] != base; i++)
+			;
+		if (i < nr_windows)
+			continue;
+		if (nr_windows >= layout.nr_windows || nr_windows >= MAX_WINDOWS)
+			return -ENOSPC;
+		windows[nr_windows] = base;
+		if ((r = set_window(nr_windows)))
+			return r;
+		nr_windows++;
+	}
+	return 0;
 }
 
 static int create_vcpu_fd(struct vcpu *v, const struct cpu_setup *c)
 {
 	struct dune_vcpu_setup s = {
-		.cr0 = c->cr0, .cr3 = c->cr3, .cr4 = c->cr4, .efer = c->efer,
+		.cr0 = c->cr0, .cr3 = dev_to_phys(c->cr3), .cr4 = c->cr4, .efer = c->efer,
 		.gdt_base = c->gdt_base, .idt_base = c->idt_base, .tss_base = c->tss_base,
 		.gdt_limit = c->gdt_limit, .idt_limit = c->idt_limit, .tss_limit = c->tss_limit,
 		.cpl = (uint16_t)c->cpl,
@@ -323,14 +384,19 @@ static int dev_fork_child(struct vcpu *v, const struct vma_list *covered,
 	struct dev_vcpu_state *s = v->backend_state;
 	int r;
 
-	(void)covered; /* the new VM maps the child's pages on demand */
+	(void)covered; /* the new VM maps the child's pages on demand, through the same windows */
 	/* The inherited descriptors belong to the parent's address space (EIO here). */
 	raw_syscall1(SYS_close, v->fd);
 	raw_syscall1(SYS_close, dev_fd);
 	fd_forget(v->fd);
 	fd_forget(dev_fd);
 	v->fd = -1;
-	if ((r = open_device()) || (r = set_fastpath()) || (r = create_vcpu_fd(v, setup)))
+	if ((r = open_device()) || (r = set_fastpath()))
+		return r;
+	for (uint32_t i = 0; i < nr_windows; i++)
+		if ((r = set_window(i)))
+			return r;
+	if ((r = create_vcpu_fd(v, setup)))
 		return r;
 	s->run.fs_base = setup->fs_base;
 	s->run.gs_base = setup->gs_base;

@@ -2,9 +2,12 @@
 /*
  * uapi.h: the /dev/dune ioctl ABI, shared by dune.ko and the runtime's dev backend.
  *
- * open("/dev/dune") makes a VM over the calling process's address space:
- * guest-physical = host-virtual, mapped lazily into EPT from the process's
- * own pages. DUNE_CREATE_VCPU makes a vCPU (one VMCS) and returns its fd; any
+ * open("/dev/dune") makes a VM over the calling process's address space,
+ * mapped lazily into EPT from the process's own pages. Guest-physical
+ * addresses are host-virtual ones seen through windows: the physical address
+ * width of many CPUs (39 bits on Haswell) is below the 47 bits of user
+ * space, so window i of guest-physical memory, [i << window_shift,
+ * (i + 1) << window_shift), shows the host range set by DUNE_SET_WINDOW. DUNE_CREATE_VCPU makes a vCPU (one VMCS) and returns its fd; any
  * thread of the process runs it with DUNE_RUN, which enters the guest with a
  * register state and returns with the registers and an exit reason.
  *
@@ -38,9 +41,19 @@ struct dune_regs {
 struct dune_layout {
 	__u32 version;       /* DUNE_API_VERSION */
 	__u32 flags;         /* DUNE_LAYOUT_* */
-	__u64 gpa_limit;     /* guest-physical = host-virtual addresses below this */
+	__u64 gpa_limit;     /* guest-physical addresses are below this */
 	__u32 run_size;      /* sizeof(struct dune_run) the module expects */
 	__u32 max_syscall;   /* syscall numbers below this can be in the fast set */
+	__u32 window_shift;  /* log2 of a window's size */
+	__u32 nr_windows;    /* windows of guest-physical memory: gpa_limit >> window_shift */
+};
+
+/* Window index shows [hva, hva + (1 << window_shift)): DUNE_SET_WINDOW, once
+ * per window. hva is aligned to the window size. */
+struct dune_window {
+	__u64 hva;
+	__u32 index;
+	__u32 pad;
 };
 
 #define DUNE_LAYOUT_FASTPATH 0x1 /* the module can execute syscalls itself */
@@ -108,5 +121,6 @@ struct dune_run {
 #define DUNE_SET_FASTPATH _IOW(DUNE_IO, 0x02, struct dune_fastpath)
 #define DUNE_CREATE_VCPU  _IOW(DUNE_IO, 0x03, struct dune_vcpu_setup) /* returns an fd */
 #define DUNE_RUN          _IOWR(DUNE_IO, 0x04, struct dune_run)       /* on a vCPU fd */
+#define DUNE_SET_WINDOW   _IOW(DUNE_IO, 0x05, struct dune_window)
 
 #endif
