@@ -83,8 +83,8 @@ int dune_ept_fault(struct dune_vm *vm, u64 gpa, bool write);
 /* syscall.c */
 int dune_syscall_init(void);
 bool dune_syscall_fast(struct dune_vm *vm, u64 nr);
-/* Execute the syscall in regs on the calling thread's behalf. Returns false
- * when it must be left to the runtime instead (a restart after a signal). */
+/* Execute the syscall in regs on the calling thread's behalf and store its
+ * result. Returns false if a signal interrupted it (the result is -EINTR). */
 bool dune_syscall_run(struct dune_guest_regs *regs);
 
 /* main.c */

@@ -59,7 +59,7 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -ENOTTY;
 	if (copy_from_user(&run, (void __user *)arg, sizeof(run)))
 		return -EFAULT;
-	if (run.flags)
+	if (run.flags & ~DUNE_RUN_IMMEDIATE_EXIT)
 		return -EINVAL;
 	if (!mutex_trylock(&v->run_lock))
 		return -EBUSY;

@@ -92,10 +92,12 @@ bool dune_syscall_run(struct dune_guest_regs *g)
 	long ret;
 
 	ret = x64_dispatch ? x64_dispatch(&regs, nr) : table[nr](&regs);
-	/* Interrupted by a signal and to be restarted (or not) by the rules of
-	 * its handler: that is for the runtime, which runs the call natively. */
-	if (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK)
+	/* Interrupted by a signal: the runtime delivers it to the guest and
+	 * restarts the call, or not, by the rules of the guest's handler. */
+	if (ret <= -ERESTARTSYS && ret >= -ERESTART_RESTARTBLOCK) {
+		g->r.rax = -EINTR;
 		return false;
+	}
 	g->r.rax = ret;
 	return true;
 }

@@ -567,25 +567,32 @@ static void emulate_cpuid(struct dune_guest_regs *g)
 	g->r.rdx = d;
 }
 
-/* A syscall port: execute the call here if the runtime allowed it. */
-static bool try_fast_syscall(struct dune_vcpu *v, u16 port, u32 len)
+/* A syscall port: execute the call here if the runtime allowed it. Returns
+ * LOOP, or the exit reason for the runtime. */
+static int try_fast_syscall(struct dune_vcpu *v, struct dune_run *run, u16 port, u32 len)
 {
 	struct dune_guest_regs *g = &v->regs;
+	u64 nr = g->r.rax;
+	int reason = 0;
 
-	if (!dune_syscall_fast(v->vm, g->r.rax) || !dune_syscall_run(g))
-		return false;
+	if (!dune_syscall_fast(v->vm, nr))
+		return DUNE_EXIT_SYSCALL;
+	if (!dune_syscall_run(g)) {
+		run->syscall.nr = nr;
+		reason = DUNE_EXIT_SYSCALL_INTERRUPTED;
+	}
 	g->r.rip += len;
 	if (port == DUNE_PORT_SYSCALL_SITE) {
 		/* What the syscall instruction would have stored. */
 		g->r.rcx = g->r.rip;
 		g->r.r11 = g->r.rflags;
 	}
-	return true;
+	return reason;
 }
 
+/* What an exit left in the VMCS, read while it is still current. */
 enum { LOOP = 0 };
 
-/* What an exit left in the VMCS, read while it is still current. */
 struct exit_info {
 	u32 reason, len, intr_info;
 	u64 qual, gpa;
@@ -617,9 +624,7 @@ static int handle_exit(struct dune_vcpu *v, struct dune_run *run, const struct e
 		if (!(qual & 0x18) && run->io.size == 1 &&
 		    (run->io.port == DUNE_PORT_SYSCALL_STUB ||
 		     run->io.port == DUNE_PORT_SYSCALL_SITE)) {
-			if (try_fast_syscall(v, run->io.port, len))
-				return LOOP;
-			return DUNE_EXIT_SYSCALL;
+			return try_fast_syscall(v, run, run->io.port, len);
 		}
 		return DUNE_EXIT_IO;
 	case EXIT_REASON_EPT_VIOLATION:
@@ -683,6 +688,10 @@ int dune_vcpu_run(struct dune_vcpu *v, struct dune_run *run)
 	g->r = run->regs;
 	g->cr2 = run->cr2;
 	run->kernel_exits = 0;
+	if (run->flags & DUNE_RUN_IMMEDIATE_EXIT) {
+		run->exit_reason = DUNE_EXIT_INTERRUPTED;
+		return 0;
+	}
 	preempt_disable();
 	if (vcpu_load(v)) {
 		preempt_enable();

@@ -255,7 +255,7 @@ static int dev_vcpu_create(struct vcpu *v, const struct cpu_setup *setup,
 	struct dev_vcpu_state *s = raw_mmap(sizeof(*s), PROT_READ | PROT_WRITE,
 					    MAP_PRIVATE | MAP_ANONYMOUS, -1);
 
-	if (!s || !(s->fpu = raw_mmap(xsave_size, PROT_READ | PROT_WRITE,
+	if (!s || !(s->fpu = raw_mmap(xsave_size > 4096 ? xsave_size : 4096, PROT_READ | PROT_WRITE,
 				      MAP_PRIVATE | MAP_ANONYMOUS, -1)))
 		return -ENOMEM;
 	v->backend_state = s;
@@ -333,6 +333,10 @@ static int dev_vcpu_run(struct vcpu *v)
 		return -1;
 	case DUNE_EXIT_INTERRUPTED:
 		return EXIT_INTERRUPTED;
+	case DUNE_EXIT_SYSCALL_INTERRUPTED:
+		/* As when a syscall the runtime ran returns -EINTR (syscall.c). */
+		v->sig.interrupted_nr = (int)run->syscall.nr;
+		return EXIT_INTERRUPTED;
 	case DUNE_EXIT_EPT_FAULT:
 		dune_error("the guest touched %#llx, where this process has no page it may use "
 			   "(EPT qualification %#llx)", (unsigned long long)run->ept.gpa,
@@ -370,6 +374,40 @@ static void dev_dump(struct vcpu *v)
 		   s->run.exit_reason, s->run.vmx.reason,
 		   (unsigned long long)s->run.vmx.qualification, (unsigned long long)s->run.cr2,
 		   (unsigned long long)s->run.fs_base);
+}
+
+/* From a signal handler: the flag is read when DUNE_RUN starts, and a
+ * handler runs either before that or after the run returned. */
+static void dev_request_exit(struct vcpu *v)
+{
+	struct dev_vcpu_state *s = v->backend_state;
+
+	if (s)
+		__atomic_or_fetch(&s->run.flags, DUNE_RUN_IMMEDIATE_EXIT, __ATOMIC_RELEASE);
+}
+
+static void dev_clear_exit_request(struct vcpu *v)
+{
+	struct dev_vcpu_state *s = v->backend_state;
+
+	__atomic_and_fetch(&s->run.flags, ~DUNE_RUN_IMMEDIATE_EXIT, __ATOMIC_SEQ_CST);
+}
+
+/* The guest's FPU state lives in s->fpu between runs (see run_ioctl). */
+static int dev_save_fpu(struct vcpu *v, void *xsave)
+{
+	struct dev_vcpu_state *s = v->backend_state;
+
+	memcpy(xsave, s->fpu, 4096);
+	return 0;
+}
+
+static int dev_load_fpu(struct vcpu *v, const void *xsave)
+{
+	struct dev_vcpu_state *s = v->backend_state;
+
+	memcpy(s->fpu, xsave, 4096);
+	return 0;
 }
 
 static int dev_fork_prepare(struct vcpu *v)
@@ -415,6 +453,10 @@ const struct backend_ops dev_backend = {
 	.vcpu_run = dev_vcpu_run,
 	.fault_address = dev_fault_address,
 	.dump = dev_dump,
+	.request_exit = dev_request_exit,
+	.clear_exit_request = dev_clear_exit_request,
+	.save_fpu = dev_save_fpu,
+	.load_fpu = dev_load_fpu,
 	.fork_prepare = dev_fork_prepare,
 	.fork_child = dev_fork_child,
 };

@@ -87,7 +87,12 @@ enum dune_exit_reason {
 	DUNE_EXIT_HLT = 6,
 	DUNE_EXIT_FAIL_ENTRY = 7,  /* VM entry failed: vmx.reason / vmx.qualification */
 	DUNE_EXIT_VMX = 8,         /* any other VM exit: vmx.reason, vmx.qualification */
+	DUNE_EXIT_SYSCALL_INTERRUPTED = 9, /* a fast-path syscall (syscall.nr) was interrupted
+					    * by a signal: it returns -EINTR, and the
+					    * runtime may restart it by its handler's rules */
 };
+
+#define DUNE_RUN_IMMEDIATE_EXIT 0x1 /* dune_run.flags: return at once (DUNE_EXIT_INTERRUPTED) */
 
 /* In and out of DUNE_RUN. */
 struct dune_run {
@@ -95,7 +100,7 @@ struct dune_run {
 	__u64 fs_base, gs_base;    /* in and out */
 	__u64 cr2;                 /* out: the guest's CR2 */
 	__u32 exit_reason;         /* out: enum dune_exit_reason */
-	__u32 flags;               /* in: 0 */
+	__u32 flags;               /* in: DUNE_RUN_* */
 	__u64 kernel_exits;        /* out: exits the module handled itself during this call */
 	union {
 		struct {
@@ -107,6 +112,9 @@ struct dune_run {
 			__u64 gpa;
 			__u64 qualification;
 		} ept;
+		struct {
+			__u64 nr;
+		} syscall;
 		struct {
 			__u32 reason;      /* basic exit reason, or the VM-instruction error */
 			__u32 pad;
