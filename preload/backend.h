@@ -54,5 +54,6 @@ struct backend_ops {
 };
 
 extern const struct backend_ops kvm_backend;
+extern const struct backend_ops dev_backend;
 
 #endif

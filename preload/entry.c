@@ -27,12 +27,12 @@ static uint8_t main_fpu[4096] __attribute__((aligned(64)));
 void dune_enter_guest(struct guest_regs *regs, void *host_stack_top,
 		      void (*host_loop)(struct guest_regs *regs));
 
+/* DUNE_BACKEND decides; unset, the module wins where it is loaded. */
 static const struct backend_ops *pick_backend(const struct dune_config *cfg)
 {
-	if (cfg->backend && !strcmp(cfg->backend, "dev"))
-		dune_fatal("DUNE_BACKEND=dev: the /dev/dune backend is not part of this build yet; "
-			   "use DUNE_BACKEND=kvm or leave it unset");
-	return &kvm_backend;
+	if (cfg->backend)
+		return strcmp(cfg->backend, "dev") ? &kvm_backend : &dev_backend;
+	return raw_syscall2(SYS_access, "/dev/dune", F_OK) == 0 ? &dev_backend : &kvm_backend;
 }
 
 static void host_main(struct guest_regs *regs)

@@ -14,9 +14,16 @@
 
 #define TABLE_FLAGS (PTE_P | PTE_W | PTE_U)
 
-static uint64_t *table_of(uint64_t entry)
+static uint64_t phys(const struct page_table *pt, uint64_t va)
 {
-	return (uint64_t *)(uintptr_t)(entry & PTE_ADDR);
+	return pt->to_phys ? pt->to_phys(va) : va;
+}
+
+static uint64_t *table_of(const struct page_table *pt, uint64_t entry)
+{
+	uint64_t pa = entry & PTE_ADDR;
+
+	return (uint64_t *)(uintptr_t)(pt->to_virt ? pt->to_virt(pa) : pa);
 }
 
 static uint64_t *new_table(struct page_table *pt)
@@ -48,7 +55,7 @@ static uint64_t *split_large(struct page_table *pt, uint64_t *entry)
 		return NULL;
 	for (int i = 0; i < 512; i++)
 		t[i] = (base + i * PAGE_SIZE) | flags;
-	*entry = (uint64_t)(uintptr_t)t | TABLE_FLAGS;
+	*entry = phys(pt, (uint64_t)(uintptr_t)t) | TABLE_FLAGS;
 	return t;
 }
 
@@ -67,12 +74,12 @@ static int set_level(struct page_table *pt, uint64_t *table, int level,
 			next = end;
 
 		if (level == 1) {
-			*e = flags ? (va | flags) : 0;
+			*e = flags ? (phys(pt, va) | flags) : 0;
 			continue;
 		}
 		if (level == 2 && va % size == 0 && next - va == size &&
 		    !((*e & PTE_P) && !(*e & PTE_PS))) {
-			*e = flags ? (va | flags | PTE_PS) : 0;
+			*e = flags ? (phys(pt, va) | flags | PTE_PS) : 0;
 			continue;
 		}
 		if (!(*e & PTE_P)) {
@@ -81,13 +88,13 @@ static int set_level(struct page_table *pt, uint64_t *table, int level,
 			sub = new_table(pt);
 			if (!sub)
 				return -ENOMEM;
-			*e = (uint64_t)(uintptr_t)sub | TABLE_FLAGS;
+			*e = phys(pt, (uint64_t)(uintptr_t)sub) | TABLE_FLAGS;
 		} else if (*e & PTE_PS) {
 			sub = split_large(pt, e);
 			if (!sub)
 				return -ENOMEM;
 		} else {
-			sub = table_of(*e);
+			sub = table_of(pt, *e);
 		}
 		int r = set_level(pt, sub, level - 1, va, next, flags);
 		if (r)
@@ -117,7 +124,7 @@ uint64_t *pt_lookup(const struct page_table *pt, uint64_t va, int *level)
 				*level = l;
 			return e;
 		}
-		table = table_of(*e);
+		table = table_of(pt, *e);
 	}
 	return NULL;
 }

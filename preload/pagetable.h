@@ -1,4 +1,7 @@
-/* pagetable.h: the guest's x86-64 4-level page tables, identity-mapped (VA = GPA = HVA). */
+/* pagetable.h: the guest's x86-64 4-level page tables, identity-mapped (VA = HVA).
+ * Guest-physical addresses are host-virtual ones too, unless the backend
+ * says otherwise (to_phys/to_virt: the module on CPUs whose physical
+ * address width is below 47 bits). */
 #ifndef DUNE_PAGETABLE_H
 #define DUNE_PAGETABLE_H
 
@@ -23,6 +26,10 @@ struct page_table {
 	void *(*alloc_page)(void *ctx);
 	void *ctx;
 	uint64_t tables; /* table pages in use, for the report */
+	/* The guest-physical address of a host address, and back; NULL: the same.
+	 * Set by the backend before pt_init; keeps 2 MiB alignment. */
+	uint64_t (*to_phys)(uint64_t va);
+	uint64_t (*to_virt)(uint64_t pa);
 };
 
 int pt_init(struct page_table *pt, void *(*alloc_page)(void *ctx), void *ctx);
