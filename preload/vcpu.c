@@ -12,7 +12,6 @@
 #include "rawsys.h"
 #include "signals.h"
 
-
 static void dump_regs(const struct guest_regs *r)
 {
 	dune_error("  rip %016llx rsp %016llx rflags %08llx", (unsigned long long)r->rip,
