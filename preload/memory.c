@@ -300,8 +300,12 @@ int mem_fault(struct guest *g, uint64_t addr, uint64_t error)
 		return 0;
 	grow_stack(g, addr);
 	v = vma_find(&g->vmas, addr);
-	if (v && allows((int)v->value, error))
-		return 0; /* the mirror already allowed it: the fault is real */
+	/* Every syscall that changes protections goes through the runtime, so
+	 * a mapping the mirror knows is up to date: the fault is the program's
+	 * (an Appel-style protection trap, say). Only an address the mirror
+	 * has no mapping for may be one the kernel made on its own. */
+	if (v)
+		return 0;
 	if (read_maps(g))
 		return 0;
 	v = vma_find(&g->vmas, addr);
