@@ -11,6 +11,14 @@ Test(signals, c_program_checks_the_kernels_semantics, .timeout = 600)
 	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/signals"), NULL);
 }
 
+/* The original Dune model: the program at CPL0, handlers too. */
+Test(signals, c_program_at_ring0, .timeout = 600)
+{
+	static const char *const ring0[] = { "DUNE_RING=0", NULL };
+
+	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/signals"), ring0);
+}
+
 Test(signals, python_signal_module)
 {
 	expect_same_as_native(ARGV("/usr/bin/python3", "-c",
