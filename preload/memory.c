@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 
@@ -108,6 +109,62 @@ static int sync_range(struct guest *g, uint64_t start, uint64_t end)
 	return 0;
 }
 
+/* The mappings as they were before a re-read of /proc/self/maps. */
+static struct vma *before;
+static size_t before_n, before_cap;
+
+static int copy_list(const struct vma_list *l)
+{
+	if (l->n > before_cap) {
+		size_t cap = l->n * 2;
+		struct vma *p = raw_mmap(cap * sizeof(*p), PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS, -1);
+
+		if (!p)
+			return -ENOMEM;
+		if (before)
+			raw_syscall2(SYS_munmap, before, before_cap * sizeof(*before));
+		before = p;
+		before_cap = cap;
+	}
+	memcpy(before, l->v, l->n * sizeof(*before));
+	before_n = l->n;
+	return 0;
+}
+
+static int same_in(const struct vma *v, const struct vma *list, size_t n)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) { /* the first range that ends after v->start */
+		size_t mid = (lo + hi) / 2;
+
+		if (list[mid].end <= v->start)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && list[lo].start == v->start && list[lo].end == v->end &&
+	       list[lo].value == v->value;
+}
+
+/* Mirror every mapping the re-read found new, gone or changed: whatever
+ * made it (the kernel, a call the mirror missed) the guest must see it. */
+static int sync_changes(struct guest *g)
+{
+	int r;
+
+	for (size_t i = 0; i < g->vmas.n; i++)
+		if (!same_in(&g->vmas.v[i], before, before_n) &&
+		    (r = sync_range(g, g->vmas.v[i].start, g->vmas.v[i].end)))
+			return r;
+	for (size_t i = 0; i < before_n; i++)
+		if (!same_in(&before[i], g->vmas.v, g->vmas.n) &&
+		    (r = sync_range(g, before[i].start, before[i].end)))
+			return r;
+	return 0;
+}
+
 static int read_maps(struct guest *g)
 {
 	static char *buf;
@@ -125,8 +182,10 @@ static int read_maps(struct guest *g)
 	raw_syscall1(SYS_close, fd);
 	if (n < 0)
 		return (int)n;
+	if ((r = copy_list(&g->vmas)))
+		return r;
 	r = vma_parse_maps(&g->vmas, buf, len, USER_LIMIT, g->stack_top ? NULL : &g->stack_top);
-	return r;
+	return r ? r : sync_changes(g);
 }
 
 int mem_init(struct guest *g)
@@ -150,7 +209,7 @@ int mem_init(struct guest *g)
 		if (g->vmas.v[i].end == align_up(g->brk_end, PAGE_SIZE) &&
 		    g->vmas.v[i].value == (PROT_READ | PROT_WRITE))
 			g->brk_start = g->vmas.v[i].start;
-	return sync_range(g, 0, USER_LIMIT);
+	return 0; /* read_maps mirrored every mapping: all were new */
 }
 
 static void *reserve(struct guest *g, uint64_t p, uint64_t size, uint64_t pte_flags)
