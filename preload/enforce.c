@@ -204,6 +204,10 @@ void enforce_init(struct guest *g)
 		open_log_or_die(g);
 		log_has_pid = g->policy.log && strstr(g->policy.log, "%p");
 	}
+}
+
+void enforce_init_filter(struct guest *g)
+{
 	filter_in_guest = fill_guest_filter(g) > 0;
 }
 

@@ -78,12 +78,13 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 		return;
 	}
 	rewrite_init();
+	enforce_init(g);
 	exec_init(environ);
 	if ((r = mem_init(g)))
 		dune_fatal("cannot mirror this process's memory into the guest: %s", strerror(-r));
 	if ((r = cpu_init(g)))
 		dune_fatal("cannot build the guest's descriptor tables: %s", strerror(-r));
-	enforce_init(g);
+	enforce_init_filter(g);
 
 	raw_syscall2(SYS_arch_prctl, ARCH_GET_FS, &main_vcpu.fs_base);
 	raw_syscall2(SYS_arch_prctl, ARCH_GET_GS, &main_vcpu.gs_base);

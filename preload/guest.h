@@ -26,8 +26,11 @@ void syscall_execute(struct guest *g, struct vcpu *v);
 void enforce_load(struct guest *g);
 /* enforce.c: does the policy count anything (the report shows counts)? */
 bool enforce_counts(const struct guest *g);
-/* enforce.c: after the stub page exists: hooks, the log, the guest's filter. */
+/* enforce.c: before the memory mirror is made (plugins are mappings too):
+ * load the hooks, open the log. */
 void enforce_init(struct guest *g);
+/* enforce.c: once the stub page exists: the guest's share of the syscall rules. */
+void enforce_init_filter(struct guest *g);
 /* enforce.c: does the LSTAR stub decide some denied calls (STUB_FILTER_RING3)? */
 bool enforce_filter_in_guest(void);
 /* enforce.c: no backend: die (on-unavailable = abort) or return 0 to run natively. */
