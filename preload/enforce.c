@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch.h"
@@ -39,6 +40,7 @@ void enforce_load(struct guest *g)
 	struct dune_policy *p = &g->policy;
 	struct policy_error err;
 	const char *exe = read_exe_path();
+	const char *log = getenv("DUNE_LOG");
 
 	policy_init_default(p);
 	if (policy_load(p, &err) < 0)
@@ -51,6 +53,15 @@ void enforce_load(struct guest *g)
 	}
 	if (!g->cfg.ring_set)
 		g->cfg.ring = p->ring;
+	/* DUNE_LOG wins over log, as DUNE_RING over ring (dune.conf(5)). */
+	if (log && *log) {
+		if (!strcmp(log, "stderr"))
+			p->log = NULL;
+		else if (log[0] == '/')
+			p->log = log;
+		else
+			dune_fatal("DUNE_LOG=%s: expected stderr or an absolute path", log);
+	}
 	if (!g->cfg.report_set)
 		g->cfg.report = p->report || enforce_counts(g);
 }
