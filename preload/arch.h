@@ -28,6 +28,17 @@
 #define STUB_EXC_COMMON_IRET (STUB_EXC_COMMON + 6) /* after its out and addq */
 #define STUB_EXIT_LEN      2 /* outb %al, $imm8: every exit instruction */
 
+/* The policy's filter in the guest (CPL3 programs): LSTAR points at
+ * STUB_FILTER_RING3 when some denied syscalls are decided without an exit.
+ * Slot i denies the numbers set in its bitmap with the errno at
+ * STUB_FILTER_ERRNOS + 8 i (stored as -errno); the rest exit as usual. */
+#define STUB_FILTER_RING3   0x280
+#define STUB_FILTER_BITMAPS 0x400
+#define STUB_FILTER_ERRNOS  0x500
+#define FILTER_NR           512 /* syscall numbers a bitmap covers */
+#define FILTER_SLOTS        4   /* distinct errnos decided in the guest */
+#define FILTER_BITMAP_BYTES (FILTER_NR / 8)
+
 /* Exception frame the stubs leave on the IST stack: vector, error code, iret frame. */
 #define EXC_FRAME_VECTOR 0
 #define EXC_FRAME_ERROR  8

@@ -23,6 +23,7 @@ void config_load(struct dune_config *cfg)
 	const char *backend = getenv("DUNE_BACKEND");
 
 	cfg->ring = 3;
+	cfg->ring_set = ring && *ring;
 	if (ring && *ring) {
 		if (!strcmp(ring, "0"))
 			cfg->ring = 0;
@@ -31,6 +32,7 @@ void config_load(struct dune_config *cfg)
 	}
 	cfg->rewrite = parse_bool("DUNE_REWRITE", getenv("DUNE_REWRITE"), 1);
 	cfg->report = parse_bool("DUNE_REPORT", getenv("DUNE_REPORT"), 0);
+	cfg->report_set = getenv("DUNE_REPORT") && *getenv("DUNE_REPORT");
 	cfg->backend = NULL;
 	if (backend && *backend) {
 		if (strcmp(backend, "kvm") && strcmp(backend, "dev"))

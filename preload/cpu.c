@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "guest.h"
 #include "memory.h"
 
 extern const char dune_stubs_start[], dune_stubs_end[];
@@ -110,7 +111,9 @@ int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 		.cpl = g->cfg.ring,
 		.fs_base = v->fs_base, .gs_base = v->gs_base,
 		.star = (uint64_t)SEL_USER32_CS << 48 | (uint64_t)SEL_KERNEL_CS << 32,
-		.lstar = (uint64_t)g->stubs + (g->cfg.ring == 3 ? STUB_SYSCALL_RING3 : STUB_SYSCALL_RING0),
+		.lstar = (uint64_t)g->stubs + (g->cfg.ring == 0 ? STUB_SYSCALL_RING0 :
+					       enforce_filter_in_guest() ? STUB_FILTER_RING3 :
+					       STUB_SYSCALL_RING3),
 		.sfmask = g->cfg.ring == 3 ? SFMASK_RING3 : 0,
 	};
 	/* Linux lets programs use rdfsbase and friends where the CPU has them; so do we. */

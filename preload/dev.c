@@ -117,9 +117,15 @@ static int set_fastpath(void)
 	memset(&fp, 0, sizeof(fp));
 	if (!(layout.flags & DUNE_LAYOUT_FASTPATH) || fastpath_off)
 		return (int)raw_ioctl(dev_fd, DUNE_SET_FASTPATH, &fp);
-	for (size_t i = 0; i < sizeof(fast_syscalls) / sizeof(fast_syscalls[0]); i++)
+	for (size_t i = 0; i < sizeof(fast_syscalls) / sizeof(fast_syscalls[0]); i++) {
+		const struct policy_syscall *rule = policy_syscall(&dune_guest.policy, fast_syscalls[i]);
+
+		/* What the policy denies, kills, traces or counts comes back to us. */
+		if (rule->action != POLICY_SYS_ALLOW || rule->trace || rule->count)
+			continue;
 		if ((uint32_t)fast_syscalls[i] < layout.max_syscall)
 			fp.bits[fast_syscalls[i] / 64] |= 1ull << (fast_syscalls[i] % 64);
+	}
 	return (int)raw_ioctl(dev_fd, DUNE_SET_FASTPATH, &fp);
 }
 

@@ -7,6 +7,7 @@
 #include <asm/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,12 +28,17 @@ static uint8_t main_fpu[4096] __attribute__((aligned(64)));
 void dune_enter_guest(struct guest_regs *regs, void *host_stack_top,
 		      void (*host_loop)(struct guest_regs *regs));
 
-/* DUNE_BACKEND decides; unset, the module wins where it is loaded. */
-static const struct backend_ops *pick_backend(const struct dune_config *cfg)
+/* DUNE_BACKEND decides; unset, the module wins where it is loaded. NULL,
+ * with why filled, when the chosen backend cannot be used. */
+static const struct backend_ops *pick_backend(const struct dune_config *cfg, char *why, size_t len)
 {
+	const struct backend_ops *b;
+
 	if (cfg->backend)
-		return strcmp(cfg->backend, "dev") ? &kvm_backend : &dev_backend;
-	return raw_syscall2(SYS_access, "/dev/dune", F_OK) == 0 ? &dev_backend : &kvm_backend;
+		b = strcmp(cfg->backend, "dev") ? &kvm_backend : &dev_backend;
+	else
+		b = raw_syscall2(SYS_access, "/dev/dune", F_OK) == 0 ? &dev_backend : &kvm_backend;
+	return b->open(why, len) ? NULL : b;
 }
 
 static void host_main(struct guest_regs *regs)
@@ -57,6 +63,7 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	g->start_ns = raw_now_ns();
 	g->start_tsc = __builtin_ia32_rdtsc();
 	config_load(&g->cfg);
+	enforce_load(g);
 	g->report_fd = 2;
 	if (g->cfg.report) {
 		long fd = raw_syscall3(SYS_fcntl, 2, F_DUPFD_CLOEXEC, 0);
@@ -64,16 +71,20 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 		if (fd >= 0)
 			g->report_fd = fd_protect((int)fd);
 	}
-	g->backend = pick_backend(&g->cfg);
-	r = g->backend->open(why, sizeof(why));
-	if (r)
-		dune_fatal("%s", why);
+	g->backend = pick_backend(&g->cfg, why, sizeof(why));
+	if (!g->backend) {
+		enforce_backend_unavailable(g, why); /* returns only to run natively */
+		errno = saved_errno;
+		return;
+	}
 	rewrite_init();
+	enforce_init(g);
 	exec_init(environ);
 	if ((r = mem_init(g)))
 		dune_fatal("cannot mirror this process's memory into the guest: %s", strerror(-r));
 	if ((r = cpu_init(g)))
 		dune_fatal("cannot build the guest's descriptor tables: %s", strerror(-r));
+	enforce_init_filter(g);
 
 	raw_syscall2(SYS_arch_prctl, ARCH_GET_FS, &main_vcpu.fs_base);
 	raw_syscall2(SYS_arch_prctl, ARCH_GET_GS, &main_vcpu.gs_base);
@@ -83,6 +94,7 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	if (cpu_capture_fpu(main_fpu) == 0)
 		main_setup.xsave = main_fpu;
 	g->main_vcpu = &main_vcpu;
+	g->all_vcpus = &main_vcpu;
 	g->setup = &main_setup;
 	g->live_threads = 1;
 

@@ -2,8 +2,11 @@
  *
  * Page faults the runtime caused itself (a mapping not mirrored yet, stack
  * growth) are resolved and retried; everything else becomes the signal the
- * kernel would send: the program's handler runs, or the program dies of it.
+ * kernel would send: the program's handler runs, or the program dies of it,
+ * unless the policy's [pagefault] or [exceptions] says otherwise (trace,
+ * count, ignore, kill, or a hook: hook.c).
  */
+#include <Zydis/Zydis.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -70,6 +73,15 @@ static void signal_for_vector(struct guest *g, int vec, uint64_t rip, uint64_t c
 	}
 }
 
+/* The signal a native run gets for a vector. */
+static int native_signal(struct guest *g, int vec)
+{
+	siginfo_t si;
+
+	signal_for_vector(g, vec, 0, 0, &si);
+	return si.si_signo;
+}
+
 void die_by_signal(struct guest *g, int sig)
 {
 	struct ksigaction dfl = { 0 }; /* SIG_DFL */
@@ -84,15 +96,108 @@ void die_by_signal(struct guest *g, int sig)
 	__builtin_unreachable();
 }
 
+void exception_signal(struct guest *g, struct vcpu *v, int vec, uint64_t error, uint64_t cr2,
+		      int signo)
+{
+	struct fault_context fc = { .trapno = (uint64_t)vec, .error = error, .cr2 = cr2 };
+	struct guest_regs regs;
+	siginfo_t si;
+
+	if (program_regs_get(g, v, &regs))
+		die_by_signal(g, signo);
+	signal_for_vector(g, vec, regs.rip, cr2, &si);
+	if (signo != si.si_signo) { /* a hook chose another signal */
+		memset(&si, 0, sizeof(si));
+		si.si_signo = signo;
+		si.si_code = SI_KERNEL;
+	}
+	signal_fault(g, v, &si, &fc);
+}
+
+/* The length of the instruction at rip, or 0 if it does not decode. */
+static int insn_length(uint64_t rip)
+{
+	static ZydisDecoder decoder;
+	static int ready;
+	ZydisDecodedInstruction insn;
+	uint8_t bytes[15];
+	long n = guest_read(bytes, rip, sizeof(bytes));
+
+	if (!ready) {
+		ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+		ready = 1;
+	}
+	if (n <= 0 || ZYAN_FAILED(ZydisDecoderDecodeInstruction(&decoder, NULL, bytes, (ZyanUSize)n,
+								 &insn)))
+		return 0;
+	return insn.length;
+}
+
+/* Traps (breakpoint, overflow) stop after their instruction; faults stop at it. */
+static int is_trap(int vec)
+{
+	return vec == 3 || vec == 4;
+}
+
+/* [exceptions]: what the policy says about a vector other than 14. */
+static void exception_action(struct guest *g, struct vcpu *v, int vec, uint64_t error,
+			     uint64_t *frame_rip)
+{
+	const struct policy_exception *e = &g->policy.exceptions[vec];
+	int signo = native_signal(g, vec);
+	int len;
+
+	switch (e->action) {
+	case POLICY_EXC_TRACE:
+		trace_fault(g, vec, error, 0, *frame_rip);
+		break;
+	case POLICY_EXC_IGNORE:
+		if (is_trap(vec))
+			return; /* the stub resumes after the instruction */
+		len = insn_length(*frame_rip);
+		if (len) {
+			*frame_rip += (uint64_t)len;
+			return;
+		}
+		break; /* cannot step over it: as natively */
+	case POLICY_EXC_KILL:
+		die_by_signal(g, signo);
+	case POLICY_EXC_HOOK:
+		hook_call(g, v, vec, error, 0, signo);
+		return;
+	case POLICY_EXC_SIGNAL:
+		break;
+	}
+	exception_signal(g, v, vec, error, 0, signo);
+}
+
+/* [pagefault]: a fault that was the program's own. */
+static void page_fault_action(struct guest *g, struct vcpu *v, uint64_t error, uint64_t cr2,
+			      uint64_t rip)
+{
+	v->stats.faults_program++;
+	if (v->hook.frame) /* a fault inside a hook: no hook, no handler */
+		die_by_signal(g, SIGSEGV);
+	switch (g->policy.fault_action) {
+	case POLICY_FAULT_TRACE:
+		trace_fault(g, 14, error, cr2, rip);
+		break;
+	case POLICY_FAULT_HOOK:
+		hook_call(g, v, 14, error, cr2, SIGSEGV);
+		return;
+	case POLICY_FAULT_COUNT: /* counted above, for the report */
+	case POLICY_FAULT_SIGNAL:
+		break;
+	}
+	exception_signal(g, v, 14, error, cr2, SIGSEGV);
+}
+
 void exception_handle(struct guest *g, struct vcpu *v)
 {
-	const uint64_t *frame = (const uint64_t *)(uintptr_t)v->regs->rsp;
+	uint64_t *frame = (uint64_t *)(uintptr_t)v->regs->rsp;
 	int vec = (int)frame[EXC_FRAME_VECTOR / 8];
 	uint64_t error = frame[EXC_FRAME_ERROR / 8];
 	uint64_t rip = frame[EXC_FRAME_RIP / 8];
-	struct fault_context fc;
-	uint64_t cr2 = 0;
-	siginfo_t si;
 
 	if (vec < 0 || vec >= 32)
 		vcpu_die(g, v, "an exception frame with a bad vector");
@@ -104,9 +209,9 @@ void exception_handle(struct guest *g, struct vcpu *v)
 		vcpu_die(g, v, why);
 	}
 	if (vec == 14) {
+		uint64_t cr2 = g->backend->fault_address(v);
 		int fixed;
 
-		cr2 = g->backend->fault_address(v);
 		dune_lock(&g->lock);
 		fixed = mem_fault(g, cr2, error);
 		dune_unlock(&g->lock);
@@ -114,8 +219,10 @@ void exception_handle(struct guest *g, struct vcpu *v)
 			v->stats.faults_fixed++;
 			return; /* the stub irets and the instruction runs again */
 		}
+		page_fault_action(g, v, error, cr2, rip);
+		return;
 	}
-	signal_for_vector(g, vec, rip, cr2, &si);
-	fc = (struct fault_context){ .trapno = (uint64_t)vec, .error = error, .cr2 = cr2 };
-	signal_fault(g, v, &si, &fc);
+	if (v->hook.frame) /* a fault inside a hook: no hook, no handler */
+		die_by_signal(g, native_signal(g, vec));
+	exception_action(g, v, vec, error, &frame[EXC_FRAME_RIP / 8]);
 }

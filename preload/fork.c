@@ -61,7 +61,11 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	g->live_threads = 1;
 	g->lock.held = 0; /* only this thread survives fork */
 	g->free_vcpus = NULL; /* the parent's vCPUs */
+	g->all_vcpus = v;
+	v->next_all = NULL;
+	memset(&g->exited_stats, 0, sizeof(g->exited_stats));
 	rewrite_after_fork();
+	enforce_after_fork(g);
 	r = g->backend->fork_child(v, &g->covered, &setup, &regs);
 	if (r)
 		dune_fatal("cannot make a VM for a forked child: %s", strerror(-r));

@@ -2,6 +2,7 @@
 #ifndef DUNE_GUEST_H
 #define DUNE_GUEST_H
 
+#include "dune/hooks.h"
 #include "runtime.h"
 
 /* vcpu.c: run a vCPU until the process ends. */
@@ -10,8 +11,59 @@ __attribute__((noreturn)) void vcpu_loop(struct guest *g, struct vcpu *v);
  * backtrace of the guest, and end the process with status 126. */
 __attribute__((noreturn)) void vcpu_die(struct guest *g, struct vcpu *v, const char *why);
 
-/* syscall.c: execute the syscall in v->regs on the host and store the result. */
+/* syscall.c: the syscall in v->regs: apply the policy, execute it on the
+ * host and store the result. */
 void syscall_handle(struct guest *g, struct vcpu *v);
+/* syscall.c: execute it, policy aside. */
+void syscall_execute(struct guest *g, struct vcpu *v);
+
+/* The runtime's private syscall by which a hook hands back its result
+ * (hookret.S); like DUNE_SYSCALL_QUERY, it does not exist natively. */
+#define DUNE_SYSCALL_HOOK_RETURN 0x44554e48L
+
+/* enforce.c: read the policy for this program (errors are fatal, status
+ * 126) and let it set what the environment did not (ring, report). */
+void enforce_load(struct guest *g);
+/* enforce.c: does the policy count anything (the report shows counts)? */
+bool enforce_counts(const struct guest *g);
+/* enforce.c: before the memory mirror is made (plugins are mappings too):
+ * load the hooks, open the log. */
+void enforce_init(struct guest *g);
+/* enforce.c: once the stub page exists: the guest's share of the syscall rules. */
+void enforce_init_filter(struct guest *g);
+/* enforce.c: does the LSTAR stub decide some denied calls (STUB_FILTER_RING3)? */
+bool enforce_filter_in_guest(void);
+/* enforce.c: no backend: die (on-unavailable = abort) or return 0 to run natively. */
+int enforce_backend_unavailable(struct guest *g, const char *why);
+/* enforce.c: in a forked child: a log named with %p is reopened for it. */
+void enforce_after_fork(struct guest *g);
+/* enforce.c: one line (with its newline) to the policy's log. */
+void enforce_log(struct guest *g, const char *line, long len);
+/* enforce.c: a syscall the policy denies, kills or traces. */
+void syscall_enforced(struct guest *g, struct vcpu *v, const struct policy_syscall *rule);
+/* enforce.c: the hook for a vector (14: the page-fault hook), or NULL. */
+dune_hook_fn enforce_hook(int vector);
+
+/* trace.c: a syscall's trace line, strace-like: "pid name(args) = result". */
+enum trace_phase {
+	TRACE_DONE,       /* the call returned ret */
+	TRACE_NO_RETURN,  /* exit, exit_group: "= ?" */
+	TRACE_UNFINISHED, /* execve, before: "<unfinished ...>" */
+	TRACE_RESUMED,    /* execve failed: "<... execve resumed> = ret" */
+	TRACE_KILLED,     /* the policy kills the process for it */
+};
+void trace_syscall_end(struct guest *g, long nr, const long args[6], long ret,
+		       enum trace_phase phase);
+/* trace.c: a page fault or exception the policy traces. */
+void trace_fault(struct guest *g, int vector, uint64_t error, uint64_t addr, uint64_t rip);
+/* trace.c: bytes of the program's memory, without faulting: how many were read. */
+long guest_read(void *dst, uint64_t src, long n);
+
+/* hook.c: run the hook in the guest for this fault; the program goes on in it. */
+void hook_call(struct guest *g, struct vcpu *v, int vector, uint64_t error, uint64_t addr,
+	       int signo);
+/* hook.c: the hook returned (DUNE_SYSCALL_HOOK_RETURN): retry, skip, signal or kill. */
+void hook_return(struct guest *g, struct vcpu *v);
 
 /* fork.c: fork, vfork and clone without CLONE_VM (or with CLONE_VFORK, done
  * as a fork). Returns what the syscall returns, in parent and child. */
@@ -37,6 +89,10 @@ long exec_guest(struct guest *g, long nr, long a1, long a2, long a3, long a4, lo
 
 /* exception.c: handle the exception frame the stub left at v->regs->rsp. */
 void exception_handle(struct guest *g, struct vcpu *v);
+/* exception.c: deliver the signal of a fault (signo: the native one, or a
+ * hook's choice) as the kernel would, with the program's registers as they are now. */
+void exception_signal(struct guest *g, struct vcpu *v, int vec, uint64_t error, uint64_t cr2,
+		      int signo);
 /* exception.c: end the process by sig, as the kernel's default action would. */
 __attribute__((noreturn)) void die_by_signal(struct guest *g, int sig);
 

@@ -41,16 +41,48 @@ static void line(const char *fmt, ...)
 	dune_write_fd(report_fd, buf, n);
 }
 
+/* Every vCPU's counts, and those of the threads that exited. Threads still
+ * running may add to theirs meanwhile: a report is a snapshot. */
+static void sum_stats(struct guest *g, struct vcpu_stats *sum)
+{
+	*sum = g->exited_stats;
+	for (const struct vcpu *v = g->all_vcpus; v; v = v->next_all) {
+		const uint64_t *b = (const uint64_t *)&v->stats;
+		uint64_t *a = (uint64_t *)sum;
+
+		for (size_t i = 0; i < sizeof(*sum) / sizeof(uint64_t); i++)
+			a[i] += __atomic_load_n(&b[i], __ATOMIC_RELAXED);
+	}
+}
+
+static bool counts_syscalls(const struct dune_policy *p)
+{
+	bool any = p->other.count;
+
+	for (int i = 0; i < p->nsyscalls && p->syscalls; i++)
+		any |= p->syscalls[i].count;
+	return any;
+}
+
+/* The policy's count list: which syscalls the report names (all if none). */
+static int counted(const struct guest *g, int nr, bool any_count)
+{
+	return !any_count || policy_syscall(&g->policy, nr)->count;
+}
+
 void report_print(struct guest *g)
 {
-	const struct vcpu_stats *s;
+	static struct vcpu_stats sum; /* too big for the host stack's taste */
+	const struct vcpu_stats *s = &sum;
 	uint64_t total_exits = 0, total_calls = 0, shown = 0, wall_ns, ticks;
+	bool any_count;
 	char name[32];
 
 	if (!g->cfg.report || !g->main_vcpu)
 		return;
 	report_fd = g->report_fd;
-	s = &g->main_vcpu->stats;
+	sum_stats(g, &sum);
+	any_count = counts_syscalls(&g->policy);
 	for (int k = 0; k < EXIT_KINDS; k++)
 		total_exits += s->exits[k];
 	for (int i = 0; i < NR_SYSCALLS_TRACKED; i++)
@@ -66,19 +98,22 @@ void report_print(struct guest *g)
 	for (int k = 0; k < EXIT_KINDS; k++)
 		if (s->exits[k])
 			line("dune:     %-26s %llu", exit_names[k], (unsigned long long)s->exits[k]);
-	line("dune:   syscalls         %llu (%llu sites rewritten)", (unsigned long long)total_calls,
-	     (unsigned long long)s->sites_rewritten);
+	line("dune:   syscalls         %llu (%llu sites rewritten)%s", (unsigned long long)total_calls,
+	     (unsigned long long)s->sites_rewritten,
+	     enforce_filter_in_guest() ? "; denied in the guest without an exit: not counted" : "");
+	if (any_count)
+		line("dune:   counted by the policy:");
 	/* By count, highest first: a selection sort over what was called. */
 	for (uint64_t last = UINT64_MAX; shown < total_calls;) {
 		uint64_t best = 0;
 
 		for (int i = 0; i < NR_SYSCALLS_TRACKED; i++)
-			if (s->syscalls[i] < last && s->syscalls[i] > best)
+			if (s->syscalls[i] < last && s->syscalls[i] > best && counted(g, i, any_count))
 				best = s->syscalls[i];
 		if (!best)
 			break;
 		for (int i = 0; i < NR_SYSCALLS_TRACKED; i++) {
-			if (s->syscalls[i] != best)
+			if (s->syscalls[i] != best || !counted(g, i, any_count))
 				continue;
 			if (i < dune_syscall_count && dune_syscall_names[i])
 				snprintf(name, sizeof(name), "%s", dune_syscall_names[i]);
@@ -90,6 +125,7 @@ void report_print(struct guest *g)
 		last = best;
 	}
 	line("dune:   page faults resolved by dune %llu", (unsigned long long)s->faults_fixed);
+	line("dune:   page faults of the program %llu", (unsigned long long)s->faults_program);
 	for (int vec = 0; vec < 32; vec++)
 		if (s->exceptions[vec])
 			line("dune:     %-26s %llu",

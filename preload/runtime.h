@@ -14,6 +14,7 @@
 
 #include "lock.h"
 #include "pagetable.h"
+#include "policy.h"
 #include "vma.h"
 
 /* General registers, in the order of struct kvm_regs (checked in kvm.c). */
@@ -28,6 +29,8 @@ struct dune_config {
 	bool rewrite;       /* rewrite syscall sites into direct exits */
 	bool report;        /* print the exit report */
 	const char *backend; /* NULL: automatic; "kvm" or "dev" */
+	bool ring_set;      /* DUNE_RING was given: it wins over the policy's ring */
+	bool report_set;    /* DUNE_REPORT was given: it wins over the policy's report */
 };
 
 enum exit_kind {
@@ -45,6 +48,7 @@ struct vcpu_stats {
 	uint64_t syscalls[NR_SYSCALLS_TRACKED];
 	uint64_t exceptions[32];
 	uint64_t faults_fixed;   /* page faults the runtime resolved (new or grown mappings) */
+	uint64_t faults_program; /* page faults that were the program's own (no mapping, no right) */
 	uint64_t sites_rewritten;
 	uint64_t guest_tsc;      /* TSC ticks inside the backend's run call */
 };
@@ -70,6 +74,16 @@ struct vcpu_signals {
 	uint64_t lost;        /* queue overflows (real-time signals only) */
 };
 
+/* A hook (include/dune/hooks.h) running in the guest for this vCPU. */
+struct vcpu_hook {
+	uint64_t frame;           /* the struct dune_hook_fault on the program's stack; 0: none */
+	uint64_t rflags;          /* the program's rflags at the fault */
+	uint64_t mask;            /* the signal mask to restore when it returns */
+	uint64_t error, addr;     /* the fault, as the CPU reported it */
+	int vector;
+	uint8_t fpu[4096] __attribute__((aligned(64))); /* the program's FPU state at the fault */
+};
+
 struct vcpu {
 	uint64_t id;
 	uint64_t exits;
@@ -85,6 +99,8 @@ struct vcpu {
 	long host_tid;            /* the thread running this vCPU */
 	struct vcpu *next_free;   /* on guest.free_vcpus once that thread exited */
 	struct vcpu_signals sig;
+	struct vcpu *next_all;    /* every vCPU of the process, for the report */
+	struct vcpu_hook hook;
 };
 
 /* At the lowest address of every host stack: how a signal handler, which
@@ -101,6 +117,7 @@ struct cpu_setup;
 
 struct guest {
 	struct dune_config cfg;
+	struct dune_policy policy; /* the policy files' rules for this program (enforce.c) */
 	const struct backend_ops *backend;
 	uint8_t *stubs;            /* supervisor page holding the stub blob */
 	uint64_t *idt;             /* supervisor page */
@@ -119,6 +136,9 @@ struct guest {
 	struct vcpu *free_vcpus;   /* KVM cannot destroy one vCPU: exited threads' are reused */
 	uint64_t next_vcpu_id;
 	int report_fd;             /* a private copy of stderr: programs often close theirs */
+	int log_fd;                /* where trace lines go (the policy's log), or -1 */
+	struct vcpu *all_vcpus;    /* through vcpu.next_all, under lock */
+	struct vcpu_stats exited_stats; /* what threads that have exited counted */
 };
 
 extern struct guest dune_guest;

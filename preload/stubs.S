@@ -9,6 +9,7 @@
 	.globl dune_stubs_start, dune_stubs_end
 	.balign 64
 dune_stubs_start:
+.Lbase: /* a local name: references to it need no relocation */
 
 /* LSTAR for programs at CPL3: syscall put the return RIP in rcx and RFLAGS in
  * r11 and left rsp alone, so touch no stack. The host moves RIP past the out. */
@@ -78,6 +79,39 @@ exc_common:
 	outb %al, $PORT_EXCEPTION
 	addq $16, %rsp
 	iretq
+
+/* The policy's filter for CPL3 programs (see arch.h): a denied call returns
+ * -errno at once; anything else goes on to the exiting stub above. Only rax,
+ * the flags (sysretq restores them from r11) and no stack are touched. */
+	.macro filter_test slot
+	btq %rax, .Lbase + STUB_FILTER_BITMAPS + \slot * FILTER_BITMAP_BYTES(%rip)
+	jc filter_deny\slot
+	.endm
+	.macro filter_deny slot
+filter_deny\slot:
+	movq .Lbase + STUB_FILTER_ERRNOS + \slot * 8(%rip), %rax
+	sysretq
+	.endm
+
+	.org dune_stubs_start + STUB_FILTER_RING3
+	cmpq $FILTER_NR, %rax
+	jae filter_pass
+	filter_test 0
+	filter_test 1
+	filter_test 2
+	filter_test 3
+filter_pass:
+	jmp .Lbase + STUB_SYSCALL_RING3
+	filter_deny 0
+	filter_deny 1
+	filter_deny 2
+	filter_deny 3
+
+/* The filter's data, zero (nothing denied) until the host fills it. */
+	.org dune_stubs_start + STUB_FILTER_BITMAPS
+	.fill FILTER_SLOTS * FILTER_BITMAP_BYTES, 1, 0
+	.org dune_stubs_start + STUB_FILTER_ERRNOS
+	.fill FILTER_SLOTS, 8, 0
 
 dune_stubs_end:
 	.section .note.GNU-stack, "", @progbits

@@ -147,18 +147,36 @@ static long memory_syscall(struct guest *g, struct vcpu *v, long nr, long a1, lo
 
 void syscall_handle(struct guest *g, struct vcpu *v)
 {
+	long nr = (long)v->regs->rax;
+	const struct policy_syscall *rule;
+
+	if ((unsigned long)nr < NR_SYSCALLS_TRACKED)
+		v->stats.syscalls[nr]++;
+	/* dune's own calls are the runtime's business, not the policy's. */
+	if (nr == DUNE_SYSCALL_QUERY) {
+		v->regs->rax = (uint64_t)query(g, v, v->regs->rdi);
+		v->regs_dirty = true;
+		return;
+	}
+	if (nr == DUNE_SYSCALL_HOOK_RETURN) {
+		hook_return(g, v); /* every register comes from the hook's frame */
+		return;
+	}
+	rule = policy_syscall(&g->policy, nr);
+	if (__builtin_expect(rule->action != POLICY_SYS_ALLOW || rule->trace, 0))
+		syscall_enforced(g, v, rule);
+	else
+		syscall_execute(g, v);
+}
+
+void syscall_execute(struct guest *g, struct vcpu *v)
+{
 	struct guest_regs *r = v->regs;
 	long nr = (long)r->rax;
 	long a1 = r->rdi, a2 = r->rsi, a3 = r->rdx, a4 = r->r10, a5 = r->r8, a6 = r->r9;
 	long ret;
 
-	if ((unsigned long)nr < NR_SYSCALLS_TRACKED)
-		v->stats.syscalls[nr]++;
-
 	switch (nr) {
-	case DUNE_SYSCALL_QUERY:
-		ret = query(g, v, a1);
-		break;
 	case SYS_exit_group:
 		report_print(g);
 		raw_syscall1(nr, a1);

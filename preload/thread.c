@@ -45,9 +45,20 @@ static struct vcpu *take_free_vcpu(struct guest *g)
 	return NULL;
 }
 
+/* The report sums what every thread counted, the exited ones included. */
+static void fold_stats(struct vcpu_stats *into, struct vcpu_stats *from)
+{
+	uint64_t *a = (uint64_t *)into, *b = (uint64_t *)from;
+
+	for (size_t i = 0; i < sizeof(*into) / sizeof(uint64_t); i++)
+		a[i] += b[i];
+	memset(from, 0, sizeof(*from));
+}
+
 void thread_exiting(struct guest *g, struct vcpu *v)
 {
 	dune_lock(&g->lock);
+	fold_stats(&g->exited_stats, &v->stats);
 	v->next_free = g->free_vcpus;
 	g->free_vcpus = v;
 	dune_unlock(&g->lock);
@@ -73,8 +84,13 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 			return -EAGAIN;
 		v->id = __atomic_add_fetch(&g->next_vcpu_id, 1, __ATOMIC_RELAXED);
 		v->fd = -1;
+		dune_lock(&g->lock);
+		v->next_all = g->all_vcpus;
+		g->all_vcpus = v;
+		dune_unlock(&g->lock);
 	}
 	v->exits = 0;
+	v->hook.frame = 0;
 	memset(&v->stats, 0, sizeof(v->stats));
 	v->fs_base = flags & CLONE_SETTLS ? tls : parent->fs_base;
 	v->gs_base = parent->gs_base;

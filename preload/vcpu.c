@@ -113,7 +113,9 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			v->regs_dirty = true;
 			syscall_handle(g, v);
 			/* libgcc's unwinder knows __restore_rt by its syscall bytes */
-			if (g->cfg.rewrite && nr != SYS_rt_sigreturn) {
+			/* A denied number stays on the stub, where the guest decides it. */
+			if (g->cfg.rewrite && nr != SYS_rt_sigreturn &&
+			    policy_syscall(&g->policy, nr)->action == POLICY_SYS_ALLOW) {
 				dune_lock(&g->lock);
 				rewrite_site(g, v, site);
 				dune_unlock(&g->lock);

@@ -1,0 +1,19 @@
+/* hookret.S: where a policy hook returns to (hook.c).
+ *
+ * The runtime calls the hook in the guest with this as its return address
+ * and the struct dune_hook_fault in rbx, which the hook preserves (the ABI's
+ * callee-saved register). The private syscall hands the hook's result back
+ * to the runtime, which resumes the program from the struct's registers and
+ * never returns here.
+ */
+	.text
+	.globl dune_hook_return
+	.type dune_hook_return, @function
+dune_hook_return:
+	movq %rax, %rdi        /* enum dune_hook_result */
+	movq %rbx, %rsi        /* the struct, for a check */
+	movl $0x44554e48, %eax /* DUNE_SYSCALL_HOOK_RETURN */
+	syscall
+	ud2
+	.size dune_hook_return, .-dune_hook_return
+	.section .note.GNU-stack, "", @progbits
