@@ -153,7 +153,7 @@ void table_print(FILE *to, const struct options *o, const struct machine *m, con
 	fputc('\n', to);
 	print_floor(to, results, n);
 	if (stand_in)
-		fprintf(to, "* %s\n", "dune's plain forwarded getpid: dune has no policy trace yet");
+		fprintf(to, "* dune's side: its policy tracing every getpid (bench/trace-getpid.conf)\n");
 	for (int i = 0; i < notes.n; i++)
 		fprintf(to, "[%d] %s\n", i + 1, notes.text[i]);
 }

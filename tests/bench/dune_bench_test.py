@@ -17,7 +17,7 @@ import tempfile
 # A reduced set, for CI time; one of each kind.
 ONLY = ["getpid", "getpid-norewrite", "kvm-floor", "page-fault", "trap", "ptrace", "python3"]
 # These work under dune today: their dune side must have been measured.
-MUST_RUN_UNDER_DUNE = {"getpid", "getpid-norewrite", "page-fault", "ptrace", "python3"}
+MUST_RUN_UNDER_DUNE = {"getpid", "getpid-norewrite", "page-fault", "trap", "ptrace", "python3"}
 REPS = 2
 failures = []
 
@@ -74,8 +74,9 @@ def check_bench(b):
     if b.get("kind") == "floor":
         check(b.get("dune") is None and b.get("ratio") is None, f"{name}: the floor has a dune side")
     if b.get("kind") == "interposition":
-        check(b.get("dune_measures") == "getpid" and b.get("dune_stand_in"),
-              f"{name}: the dune figure must be marked as a stand-in (plain getpid)")
+        check(b.get("dune_measures") == "getpid" and b.get("dune_stand_in")
+              and "DUNE_POLICY=" in (b.get("dune_env") or ""),
+              f"{name}: the dune figure must be getpid under a tracing policy, and marked so")
     if b.get("kind") == "program":
         cpu = b.get("cpu")
         if check(isinstance(cpu, dict), f"{name}: no cpu figures"):

@@ -272,6 +272,24 @@ Test(policy, exception_trace_logs_then_signals)
 	run_result_free(&r);
 }
 
+/* Tracing a fault only logs it: the program's own SIGSEGV, SIGILL and SIGTRAP
+ * handlers still run, with what they see natively (tests/programs/signals). */
+Test(policy, traced_faults_still_reach_the_programs_handlers, .timeout = 600)
+{
+	char *env = policy("fault-trace.conf", "[exceptions]\ninvalid-opcode = trace\n"
+					       "breakpoint = trace\n[pagefault]\naction = trace\n");
+	struct run_result r;
+
+	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/signals"), ENV(env));
+	r = run_program(ARGV(TEST_PROGRAM_DIR "/signals"), ENV(env), 1, NULL);
+	cr_expect_eq(r.status, 0, "status %d, stderr: %s", r.status, r.err);
+	cr_expect(strstr(r.err, " --- page fault: write to 0x1000 (not mapped), rip 0x"),
+		  "stderr: %s", r.err);
+	cr_expect(strstr(r.err, " --- invalid-opcode at rip 0x"), "stderr: %s", r.err);
+	cr_expect(strstr(r.err, " --- breakpoint at rip 0x"), "stderr: %s", r.err);
+	run_result_free(&r);
+}
+
 Test(policy, hook_fixes_a_write_fault_in_the_guest_and_retries)
 {
 	char *env = policy("hook-fix.conf", "[pagefault]\naction = hook\nhook = " TEST_HOOK_FIXUP

@@ -1113,8 +1113,8 @@ Test(policy_examples, tracer_traces_and_counts)
 {
 	struct dune_policy p;
 
-	load_example(&p, "20-tracer.conf", "/usr/bin/python3.11");
-	cr_expect(policy_applies(&p, "/usr/bin/python3.11"));
+	load_example(&p, "20-tracer.conf", "/opt/traced/python3.11");
+	cr_expect(policy_applies(&p, "/opt/traced/python3.11"));
 	cr_expect(rule(&p, SYS_openat)->trace);
 	cr_expect(rule(&p, SYS_read)->count);
 	cr_expect(p.report);
@@ -1143,8 +1143,8 @@ Test(policy_examples, all_examples_read_together)
 	setenv("DUNE_POLICY_DIR", POLICY_EXAMPLES_DIR, 1);
 	unsetenv("DUNE_POLICY");
 	policy_init_default(&p);
-	cr_assert_eq(policy_load_for(&p, "/usr/bin/python3", &err), 0, "%s", err.msg);
-	/* Only the tracer is for python. */
+	cr_assert_eq(policy_load_for(&p, "/opt/traced/python3", &err), 0, "%s", err.msg);
+	/* Only the tracer is for /opt/traced. */
 	cr_expect(rule(&p, SYS_openat)->trace);
 	expect_rule(&p, SYS_socket, POLICY_SYS_ALLOW, 0);
 	cr_expect_eq(p.fault_action, POLICY_FAULT_TRACE);
