@@ -190,14 +190,22 @@ static int read_maps(struct guest *g)
 
 int mem_init(struct guest *g)
 {
+	uint64_t arena_start, arena_end;
+	long pool;
 	int r;
 
-	pool_next = raw_mmap(POOL_SIZE, PROT_READ | PROT_WRITE,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
-	if (!pool_next)
+	/* Made before the program can leave holes: not from the arena. */
+	pool = raw_syscall6(SYS_mmap, 0, POOL_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pool < 0 && pool > -4096)
 		return -ENOMEM;
+	pool_next = (uint8_t *)pool;
 	pool_end = pool_next + POOL_SIZE;
 	if (vma_set(&g->reserved, (uint64_t)pool_next, (uint64_t)pool_end, 0))
+		return -ENOMEM;
+	/* The runtime's own memory is invisible to the guest, as the pool is. */
+	if (arena_range(&arena_start, &arena_end) == 0 &&
+	    vma_set(&g->reserved, arena_start, arena_end, 0))
 		return -ENOMEM;
 	if ((r = pt_init(&g->pt, pool_alloc, g)))
 		return r;

@@ -7,6 +7,7 @@
 #ifndef DUNE_RAWSYS_H
 #define DUNE_RAWSYS_H
 
+#include <stdint.h>
 #include <sys/syscall.h>
 
 static inline long raw_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
@@ -28,13 +29,11 @@ static inline long raw_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 #define raw_syscall2(nr, a, b) raw_syscall6((nr), (long)(a), (long)(b), 0, 0, 0, 0)
 #define raw_syscall3(nr, a, b, c) raw_syscall6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
-/* mmap(NULL, len, prot, flags, fd, 0), or NULL on failure. */
-static inline void *raw_mmap(unsigned long len, int prot, int flags, int fd)
-{
-	long p = raw_syscall6(SYS_mmap, 0, (long)len, prot, flags, fd, 0);
-
-	return p < 0 && p > -4096 ? (void *)0 : (void *)p;
-}
+/* arena.c: mmap of len bytes for the runtime's own use, from its reserved
+ * range (never a hole in the program's mappings); NULL on failure. */
+void *raw_mmap(unsigned long len, int prot, int flags, int fd);
+/* arena.c: the reserved range, once the first raw_mmap made it. */
+int arena_range(uint64_t *start, uint64_t *end);
 
 /* The host side may not use libc's clock_gettime: its vDSO fallback is a
  * syscall site that the guest's use may have rewritten. */

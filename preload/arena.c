@@ -1,0 +1,56 @@
+/* arena.c: where the runtime's own memory lives.
+ *
+ * One range of address space is reserved when the process enters dune and
+ * every later allocation of the runtime is carved from it. Left to the
+ * kernel, a runtime buffer could land in a hole the program made in one of
+ * its own mappings, and the program may unmap that whole mapping again (an
+ * allocator returning a region it once split): the runtime's buffer would
+ * go with it. The range is also hidden from the guest (see mem_init).
+ */
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "lock.h"
+#include "rawsys.h"
+
+#define ARENA_SIZE (1ull << 30)
+
+static uint64_t arena_start, arena_next, arena_end;
+static struct dune_lock arena_lock;
+
+static void *kernel_mmap(unsigned long addr, unsigned long len, int prot, int flags, int fd)
+{
+	long p = raw_syscall6(SYS_mmap, (long)addr, (long)len, prot, flags, fd, 0);
+
+	return p < 0 && p > -4096 ? (void *)0 : (void *)p;
+}
+
+void *raw_mmap(unsigned long len, int prot, int flags, int fd)
+{
+	uint64_t at = 0;
+
+	len = (len + 4095) & ~4095ul;
+	dune_lock(&arena_lock);
+	if (!arena_start) {
+		uint64_t p = (uint64_t)kernel_mmap(0, ARENA_SIZE, PROT_NONE,
+						   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
+
+		if (p)
+			arena_start = arena_next = p, arena_end = p + ARENA_SIZE;
+	}
+	if (arena_start && arena_end - arena_next >= len) {
+		at = arena_next;
+		arena_next += len;
+	}
+	dune_unlock(&arena_lock);
+	if (!at) /* the arena is full: better anywhere than nowhere */
+		return kernel_mmap(0, len, prot, flags, fd);
+	return kernel_mmap(at, len, prot, flags | MAP_FIXED, fd);
+}
+
+int arena_range(uint64_t *start, uint64_t *end)
+{
+	*start = arena_start;
+	*end = arena_end;
+	return arena_start ? 0 : -1;
+}
