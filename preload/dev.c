@@ -25,6 +25,7 @@
 #include "fds.h"
 #include "log.h"
 #include "rawsys.h"
+#include "signals.h"
 
 _Static_assert(sizeof(struct guest_regs) == sizeof(struct dune_regs), "guest_regs layout");
 _Static_assert(offsetof(struct guest_regs, rip) == offsetof(struct dune_regs, rip), "rip");
@@ -303,6 +304,26 @@ static __attribute__((noinline)) long run_ioctl(int fd, struct dune_run *run, ui
 	return ret;
 }
 
+/*
+ * A fast-path syscall came back with -EINTR: the kernel saw a signal pending
+ * while it ran. If a handled signal has reached our host handler by now (it
+ * runs on the way out of DUNE_RUN), the call fails or restarts by that
+ * handler's rules, as when a syscall the runtime ran returns -EINTR
+ * (syscall.c). If not (a stop, a signal the kernel dealt with itself), no
+ * handler will run, and the kernel would have restarted it: go back to the
+ * exit instruction with the call's number.
+ */
+static int syscall_interrupted(struct vcpu *v, struct dune_run *run)
+{
+	if (signal_pending(v)) {
+		v->sig.interrupted_nr = (int)run->syscall.nr;
+	} else {
+		run->regs.rip -= STUB_EXIT_LEN;
+		run->regs.rax = run->syscall.nr;
+	}
+	return EXIT_INTERRUPTED;
+}
+
 static int dev_vcpu_run(struct vcpu *v)
 {
 	struct dev_vcpu_state *s = v->backend_state;
@@ -340,9 +361,7 @@ static int dev_vcpu_run(struct vcpu *v)
 	case DUNE_EXIT_INTERRUPTED:
 		return EXIT_INTERRUPTED;
 	case DUNE_EXIT_SYSCALL_INTERRUPTED:
-		/* As when a syscall the runtime ran returns -EINTR (syscall.c). */
-		v->sig.interrupted_nr = (int)run->syscall.nr;
-		return EXIT_INTERRUPTED;
+		return syscall_interrupted(v, run);
 	case DUNE_EXIT_EPT_FAULT:
 		dune_error("the guest touched %#llx, where this process has no page it may use "
 			   "(EPT qualification %#llx)", (unsigned long long)run->ept.gpa,

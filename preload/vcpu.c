@@ -96,12 +96,14 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 		long nr;
 
 		signal_deliver_pending(g, v);
+		/* Set by the run (a syscall the backend ran was interrupted) or
+		 * by syscall_handle below, for the next signal_deliver_pending. */
+		v->sig.interrupted_nr = -1;
 		kind = g->backend->vcpu_run(v);
 		r = v->regs;
 		if (kind < 0)
 			vcpu_die(g, v, "the guest stopped in a state dune cannot handle");
 		v->stats.exits[kind]++;
-		v->sig.interrupted_nr = -1;
 		/* Host code here shares the thread's TLS with the guest: keep its errno. */
 		saved_errno = errno;
 		switch (kind) {

@@ -107,3 +107,5 @@ Test(programs, same_output_without_rewriting)
 	expect_same_as_native(ARGV("sort", "-r", make_text_file("norw.txt", 2000)), no_rewrite);
 	expect_same_as_native(ARGV("ls", "-la", "/usr/lib"), no_rewrite);
 }
+
+Test(programs, memory_map_changes) { expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/memory"), NULL); }

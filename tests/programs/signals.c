@@ -366,6 +366,45 @@ static void threads(void)
 	check("pthread_kill runs the handler in that thread", handled_tid == tid);
 }
 
+/* Is pid asleep in the kernel, reading a pipe? */
+static int in_pipe_read(pid_t pid)
+{
+	char path[64], wchan[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/wchan", (int)pid);
+	f = fopen(path, "r");
+	if (f) {
+		fgets(wchan, sizeof(wchan), f);
+		fclose(f);
+	}
+	return strstr(wchan, "pipe_read") != NULL; /* anon_pipe_read in newer kernels */
+}
+
+/* A stop and a continue interrupt a blocking read in the kernel, but no
+ * handler runs: the read goes on as if nothing happened. */
+static void stop_and_continue(void)
+{
+	int fds[2], status;
+	char c;
+	pid_t pid;
+
+	pipe(fds);
+	pid = fork();
+	if (pid == 0)
+		_exit(read(fds[0], &c, 1) == 1 && c == 'y' ? 0 : 1);
+	for (int i = 0; i < 1000 && !in_pipe_read(pid); i++)
+		usleep(10000);
+	kill(pid, SIGSTOP);
+	waitpid(pid, &status, WUNTRACED);
+	kill(pid, SIGCONT);
+	write(fds[1], "y", 1);
+	waitpid(pid, &status, 0);
+	check("a read goes on after SIGSTOP and SIGCONT", WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+
 /* --- default actions seen by a parent --- */
 static void defaults(void)
 {
@@ -398,6 +437,7 @@ static void defaults(void)
 		abort();
 	waitpid(pid, &status, 0);
 	check("abort(): SIGABRT", WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
+	stop_and_continue();
 }
 
 int main(void)
