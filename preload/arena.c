@@ -48,6 +48,19 @@ void *raw_mmap(unsigned long len, int prot, int flags, int fd)
 	return kernel_mmap(at, len, prot, flags | MAP_FIXED, fd);
 }
 
+void raw_munmap(void *addr, unsigned long len)
+{
+	uint64_t a = (uint64_t)addr;
+
+	/* A hole in the arena would be the kernel's to give to the program,
+	 * inside a range the guest cannot see: keep it reserved instead. */
+	if (a >= arena_start && a < arena_end)
+		kernel_mmap(a, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+			    -1);
+	else
+		raw_syscall2(SYS_munmap, addr, len);
+}
+
 int arena_range(uint64_t *start, uint64_t *end)
 {
 	*start = arena_start;

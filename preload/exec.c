@@ -102,7 +102,7 @@ long exec_guest(struct guest *g, long nr, long a1, long a2, long a3, long a4, lo
 		r = raw_syscall3(nr, a1, a2, env);
 	else
 		r = raw_syscall6(nr, a1, a2, a3, (long)env, a5, 0);
-	raw_syscall2(SYS_munmap, env, len);
+	raw_munmap(env, len);
 	return r;
 plain:
 	return raw_syscall6(nr, a1, a2, a3, a4, a5, 0);

@@ -451,7 +451,7 @@ static int kvm_fork_child(struct vcpu *v, const struct vma_list *covered,
 	int r;
 
 	/* The inherited fds answer EIO, and the kvm_run page is the parent's. */
-	raw_syscall2(SYS_munmap, old->run, old->run_size);
+	raw_munmap(old->run, old->run_size);
 	raw_syscall1(SYS_close, v->fd);
 	raw_syscall1(SYS_close, vm_fd);
 	fd_forget(v->fd);
@@ -465,7 +465,7 @@ static int kvm_fork_child(struct vcpu *v, const struct vma_list *covered,
 			return r;
 	with_fpu.xsave = &old->xsave;
 	r = kvm_vcpu_create(v, &with_fpu, regs);
-	raw_syscall2(SYS_munmap, old, sizeof(*old));
+	raw_munmap(old, sizeof(*old));
 	return r;
 }
 

@@ -123,7 +123,7 @@ static int copy_list(const struct vma_list *l)
 		if (!p)
 			return -ENOMEM;
 		if (before)
-			raw_syscall2(SYS_munmap, before, before_cap * sizeof(*before));
+			raw_munmap(before, before_cap * sizeof(*before));
 		before = p;
 		before_cap = cap;
 	}
@@ -249,8 +249,8 @@ void *mem_alloc_host_stack(struct guest *g, struct vcpu *v)
 		return NULL;
 	/* Keep only the aligned half, so that sp & -size finds the base. */
 	if (a > p)
-		raw_syscall2(SYS_munmap, p, a - p);
-	raw_syscall2(SYS_munmap, a + size, p + size - a);
+		raw_munmap((void *)p, a - p);
+	raw_munmap((void *)(a + size), p + size - a);
 	if (!reserve(g, a, size, 0))
 		return NULL;
 	base = (struct host_stack_base *)a;

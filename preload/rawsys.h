@@ -32,6 +32,8 @@ static inline long raw_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 /* arena.c: mmap of len bytes for the runtime's own use, from its reserved
  * range (never a hole in the program's mappings); NULL on failure. */
 void *raw_mmap(unsigned long len, int prot, int flags, int fd);
+/* arena.c: give back what raw_mmap gave. */
+void raw_munmap(void *addr, unsigned long len);
 /* arena.c: the reserved range, once the first raw_mmap made it. */
 int arena_range(uint64_t *start, uint64_t *end);
 

@@ -23,7 +23,7 @@ static int reserve(struct vma_list *l, size_t need)
 	if (l->n)
 		memcpy(v, l->v, l->n * sizeof(struct vma));
 	if (l->v)
-		raw_syscall2(SYS_munmap, l->v, l->cap * sizeof(struct vma));
+		raw_munmap(l->v, l->cap * sizeof(struct vma));
 	l->v = v;
 	l->cap = cap;
 	return 0;
@@ -32,7 +32,7 @@ static int reserve(struct vma_list *l, size_t need)
 void vma_free(struct vma_list *l)
 {
 	if (l->v)
-		raw_syscall2(SYS_munmap, l->v, l->cap * sizeof(struct vma));
+		raw_munmap(l->v, l->cap * sizeof(struct vma));
 	l->v = NULL;
 	l->n = l->cap = 0;
 }
