@@ -82,14 +82,10 @@ long clone3_guest(struct guest *g, struct vcpu *v, uint64_t args, uint64_t size)
 {
 	struct clone_args ca = { 0 };
 	uint64_t flags, parent_tid;
-	int readable;
 
 	if (size < CLONE_ARGS_SIZE_VER0 || size > PAGE_SIZE)
 		return -EINVAL;
-	dune_lock(&g->lock);
-	readable = mem_user_access(g, args, size, PROT_READ);
-	dune_unlock(&g->lock);
-	if (!readable)
+	if (!mem_user_access(g, args, size, PROT_READ))
 		return -EFAULT;
 	memcpy(&ca, (const void *)args, size < sizeof(ca) ? size : sizeof(ca));
 	for (uint64_t i = sizeof(ca); i < size; i++)

@@ -45,16 +45,6 @@ static void hook_to_regs(const struct dune_hook_regs *h, struct guest_regs *r)
 	r->rip = h->rip, r->rflags = h->rflags;
 }
 
-static int user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
-{
-	int ok;
-
-	dune_lock(&g->lock);
-	ok = mem_user_access(g, addr, len, prot);
-	dune_unlock(&g->lock);
-	return ok;
-}
-
 void hook_call(struct guest *g, struct vcpu *v, int vector, uint64_t error, uint64_t addr,
 	       int signo)
 {
@@ -68,7 +58,7 @@ void hook_call(struct guest *g, struct vcpu *v, int vector, uint64_t error, uint
 		die_by_signal(g, signo);
 	frame = (regs.rsp - RED_ZONE - sizeof(*f)) & ~15ull;
 	sp = frame - 8; /* the return address: at the hook's entry, rsp + 8 is 16-aligned */
-	if (!user_access(g, sp, regs.rsp - sp, PROT_READ | PROT_WRITE) ||
+	if (!mem_user_access(g, sp, regs.rsp - sp, PROT_READ | PROT_WRITE) ||
 	    g->backend->save_fpu(v, v->hook.fpu))
 		die_by_signal(g, signo);
 
@@ -111,7 +101,7 @@ void hook_return(struct guest *g, struct vcpu *v)
 		return;
 	}
 	v->hook.frame = 0;
-	if (!user_access(g, frame, sizeof(f), PROT_READ))
+	if (!mem_user_access(g, frame, sizeof(f), PROT_READ))
 		die_by_signal(g, SIGSEGV);
 	memcpy(&f, (const void *)frame, sizeof(f));
 	if (g->backend->load_fpu(v, v->hook.fpu))

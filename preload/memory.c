@@ -381,7 +381,7 @@ int mem_fault(struct guest *g, uint64_t addr, uint64_t error)
 	return sync_range(g, v->start, v->end) == 0;
 }
 
-int mem_user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
+static int user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
 {
 	uint64_t end = addr + len;
 
@@ -402,4 +402,14 @@ int mem_user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
 		a = v->end;
 	}
 	return 1;
+}
+
+int mem_user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
+{
+	int ok;
+
+	dune_lock(&g->lock);
+	ok = user_access(g, addr, len, prot);
+	dune_unlock(&g->lock);
+	return ok;
 }

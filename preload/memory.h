@@ -18,7 +18,7 @@ void *mem_alloc_host_stack(struct guest *g, struct vcpu *v);
 
 /* May the runtime access [addr, addr + len) of the program's memory with prot
  * on its behalf? Grows the stack and picks up new mappings as a fault would.
- * Returns 1 if so, 0 where the kernel would answer EFAULT. Call with g->lock. */
+ * Returns 1 if so, 0 where the kernel would answer EFAULT. Takes g->lock. */
 int mem_user_access(struct guest *g, uint64_t addr, uint64_t len, int prot);
 
 /* Mirror a change the host just made (after the syscall succeeded). */

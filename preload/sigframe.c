@@ -70,27 +70,24 @@ static uint64_t xfeatures(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* The size of the XSAVE image for the enabled features. */
+/* The size of the XSAVE image for the enabled features: asked once, since
+ * CPUID leaves the VM where the runtime itself runs in one. */
 static uint32_t xstate_size(void)
 {
-	uint32_t size = host_cpuid(0xd, 0).ebx;
+	static uint32_t size;
 
-	return size < XSAVE_LEGACY + 64 || size > XSAVE_MAX ? XSAVE_MAX : size;
+	if (!size) {
+		size = host_cpuid(0xd, 0).ebx;
+		if (size < XSAVE_LEGACY + 64 || size > XSAVE_MAX)
+			size = XSAVE_MAX;
+	}
+	return size;
 }
 
-static int on_stack(const stack_t *ss, uint64_t sp)
+int altstack_holds(const stack_t *ss, uint64_t sp)
 {
-	return ss->ss_size && sp > (uint64_t)ss->ss_sp && sp - (uint64_t)ss->ss_sp <= ss->ss_size;
-}
-
-static int user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
-{
-	int ok;
-
-	dune_lock(&g->lock);
-	ok = mem_user_access(g, addr, len, prot);
-	dune_unlock(&g->lock);
-	return ok;
+	return !(ss->ss_flags & SS_DISABLE) && ss->ss_size && sp > (uint64_t)ss->ss_sp &&
+	       sp - (uint64_t)ss->ss_sp <= ss->ss_size;
 }
 
 static void regs_to_mcontext(const struct guest_regs *r, int cpl, mcontext_t *m)
@@ -140,7 +137,7 @@ int sigframe_push(struct guest *g, struct vcpu *v, struct guest_regs *regs,
 	if (!(act->flags & SA_RESTORER))
 		return -EFAULT; /* x86-64 has no default return path */
 	raw_syscall2(SYS_sigaltstack, 0, &ss);
-	was_on = !(ss.ss_flags & SS_DISABLE) && on_stack(&ss, regs->rsp);
+	was_on = altstack_holds(&ss, regs->rsp);
 	sp = regs->rsp - 128; /* the red zone */
 	if ((act->flags & SA_ONSTACK) && !(ss.ss_flags & SS_DISABLE) && ss.ss_size && !was_on) {
 		sp = (uint64_t)ss.ss_sp + ss.ss_size;
@@ -148,9 +145,9 @@ int sigframe_push(struct guest *g, struct vcpu *v, struct guest_regs *regs,
 	}
 	fp = (sp - fsize - 4) & ~63ull;
 	frame = ((fp - sizeof(*f)) & ~15ull) - 8; /* as if called: rsp + 8 is 16-aligned */
-	if ((was_on || entering) && !on_stack(&ss, frame))
+	if ((was_on || entering) && !altstack_holds(&ss, frame))
 		return -EFAULT; /* it would overflow the alternate stack */
-	if (!user_access(g, frame, fp + fsize + 4 - frame, PROT_WRITE))
+	if (!mem_user_access(g, frame, fp + fsize + 4 - frame, PROT_WRITE))
 		return -EFAULT;
 	if (g->backend->save_fpu(v, xsave))
 		vcpu_die(g, v, "cannot read the guest's FPU state for a signal frame");
@@ -197,13 +194,18 @@ int sigframe_push(struct guest *g, struct vcpu *v, struct guest_regs *regs,
 static int restore_fpu(struct guest *g, struct vcpu *v, uint64_t fp)
 {
 	uint8_t xsave[XSAVE_MAX] __attribute__((aligned(64)));
-	uint32_t fsize = xstate_size(), mask, len = XSAVE_LEGACY;
+	uint32_t fsize = xstate_size(), len = XSAVE_LEGACY;
+	static uint32_t mask; /* the CPU's MXCSR_MASK: read once */
 	struct fpx_sw_bytes sw;
 	uint64_t xstate_bv;
 
-	if (g->backend->save_fpu(v, xsave))
-		return -EFAULT;
-	memcpy(&mask, xsave + MXCSR_MASK_OFFSET, 4);
+	if (!mask) {
+		if (g->backend->save_fpu(v, xsave))
+			return -EFAULT;
+		memcpy(&mask, xsave + MXCSR_MASK_OFFSET, 4);
+		if (!mask) /* CPUs that store none mean the default */
+			mask = 0xffbf;
+	}
 	memset(xsave, 0, sizeof(xsave));
 	if (!fp) {
 		uint16_t fcw = 0x37f;
@@ -213,11 +215,11 @@ static int restore_fpu(struct guest *g, struct vcpu *v, uint64_t fp)
 		memcpy(xsave + MXCSR_OFFSET, &mxcsr, 4);
 		return g->backend->load_fpu(v, xsave);
 	}
-	if (!user_access(g, fp, XSAVE_LEGACY, PROT_READ))
+	if (!mem_user_access(g, fp, XSAVE_LEGACY, PROT_READ))
 		return -EFAULT;
 	memcpy(&sw, (const void *)(fp + FPX_SW_OFFSET), sizeof(sw));
 	if (sw.magic1 == FP_XSTATE_MAGIC1 && sw.xstate_size == fsize &&
-	    sw.extended_size == fsize + 4 && user_access(g, fp, fsize + 4, PROT_READ) &&
+	    sw.extended_size == fsize + 4 && mem_user_access(g, fp, fsize + 4, PROT_READ) &&
 	    *(const uint32_t *)(fp + fsize) == FP_XSTATE_MAGIC2)
 		len = fsize;
 	memcpy(xsave, (const void *)fp, len);
@@ -227,7 +229,7 @@ static int restore_fpu(struct guest *g, struct vcpu *v, uint64_t fp)
 	xstate_bv &= xfeatures();
 	memset(xsave + XSAVE_LEGACY, 0, 64);
 	memcpy(xsave + XSAVE_LEGACY, &xstate_bv, 8);
-	*(uint32_t *)(xsave + MXCSR_OFFSET) &= mask ? mask : 0xffbf;
+	*(uint32_t *)(xsave + MXCSR_OFFSET) &= mask;
 	return g->backend->load_fpu(v, xsave) ? -EFAULT : 0;
 }
 
@@ -236,7 +238,7 @@ int sigframe_pop(struct guest *g, struct vcpu *v, struct guest_regs *regs, uint6
 	const struct rt_sigframe *f = (const struct rt_sigframe *)(regs->rsp - 8);
 	stack_t ss;
 
-	if (!user_access(g, (uint64_t)f, sizeof(*f), PROT_READ))
+	if (!mem_user_access(g, (uint64_t)f, sizeof(*f), PROT_READ))
 		return -EFAULT;
 	mcontext_to_regs(&f->uc.uc_mcontext, regs);
 	*mask = f->uc.uc_sigmask;

@@ -110,6 +110,22 @@ static long install(int sig, const struct ksigaction *act)
 	return raw_syscall6(SYS_rt_sigaction, sig, (long)&host, 0, SIGSET_SIZE, 0, 0);
 }
 
+/* The program's action for sig as it is delivered now: SA_RESETHAND puts
+ * SIG_DFL back at once, as the kernel does. */
+static struct ksigaction take_action(int sig, int delivering)
+{
+	struct ksigaction act, dfl = { 0 };
+
+	dune_lock(&actions_lock);
+	act = actions[sig];
+	if (delivering && is_handler(act.handler) && (act.flags & SA_RESETHAND)) {
+		install(sig, &dfl);
+		actions[sig] = dfl;
+	}
+	dune_unlock(&actions_lock);
+	return act;
+}
+
 void signal_init(struct guest *g)
 {
 	(void)g;
@@ -131,13 +147,9 @@ long signal_sigaction(struct guest *g, int sig, uint64_t act_addr, uint64_t old_
 
 	if (setsize != SIGSET_SIZE || sig < 1 || sig > NSIG_KERNEL)
 		return -EINVAL;
-	dune_lock(&g->lock);
 	if ((act_addr && !mem_user_access(g, act_addr, sizeof(act), PROT_READ)) ||
-	    (old_addr && !mem_user_access(g, old_addr, sizeof(old), PROT_WRITE))) {
-		dune_unlock(&g->lock);
+	    (old_addr && !mem_user_access(g, old_addr, sizeof(old), PROT_WRITE)))
 		return -EFAULT;
-	}
-	dune_unlock(&g->lock);
 	if (act_addr && (sig == SIGKILL || sig == SIGSTOP))
 		return -EINVAL;
 	if (act_addr)
@@ -165,8 +177,7 @@ long signal_sigaltstack(struct guest *g, struct vcpu *v, uint64_t ss_addr, uint6
 	(void)g;
 	raw_syscall2(SYS_sigaltstack, 0, &cur);
 	/* The kernel judges "on the stack" by the host's sp; the program's counts. */
-	on = !(cur.ss_flags & SS_DISABLE) && cur.ss_size &&
-	     v->regs->rsp > (uint64_t)cur.ss_sp && v->regs->rsp - (uint64_t)cur.ss_sp <= cur.ss_size;
+	on = altstack_holds(&cur, v->regs->rsp);
 	if (ss_addr && on)
 		return -EPERM;
 	r = raw_syscall2(SYS_sigaltstack, ss_addr, old_addr);
@@ -216,9 +227,7 @@ long signal_masked_wait(struct guest *g, struct vcpu *v, long nr, const long *a)
 	uint64_t addr;
 	long r;
 
-	dune_lock(&g->lock);
 	r = temp_mask_addr(g, nr, a, &addr);
-	dune_unlock(&g->lock);
 	if (r)
 		return r;
 	/* A handler that interrupts the wait runs with the call's mask, and
@@ -282,15 +291,7 @@ static void deliver(struct guest *g, struct vcpu *v)
 		int sig = q[i].si_signo;
 		struct ksigaction act;
 
-		dune_lock(&actions_lock);
-		act = actions[sig];
-		if (is_handler(act.handler) && (act.flags & SA_RESETHAND) && !(cur & bit(sig))) {
-			struct ksigaction dfl = { 0 };
-
-			install(sig, &dfl);
-			actions[sig] = dfl;
-		}
-		dune_unlock(&actions_lock);
+		act = take_action(sig, !(cur & bit(sig)));
 		if (!is_handler(act.handler) || (cur & bit(sig))) {
 			/* Changed since it was caught, or blocked by a handler
 			 * delivered just now: the kernel takes it back. */
@@ -337,24 +338,12 @@ void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
 	struct guest_regs regs;
 	uint64_t mask = signal_block_all();
 
-	dune_lock(&actions_lock);
-	act = actions[sig];
-	dune_unlock(&actions_lock);
+	act = take_action(sig, !(mask & bit(sig)));
 	/* As force_sig: a blocked or ignored fault signal kills. */
-	if (!is_handler(act.handler) || (mask & bit(sig)) || program_regs_get(g, v, &regs)) {
+	if (!is_handler(act.handler) || (mask & bit(sig)) || program_regs_get(g, v, &regs))
 		die_by_signal(g, sig);
-	}
-	if (act.flags & SA_RESETHAND) {
-		struct ksigaction dfl = { 0 };
-
-		dune_lock(&actions_lock);
-		install(sig, &dfl);
-		actions[sig] = dfl;
-		dune_unlock(&actions_lock);
-	}
-	if (sigframe_push(g, v, &regs, info, &act, mask, fc)) {
+	if (sigframe_push(g, v, &regs, info, &act, mask, fc))
 		die_by_signal(g, SIGSEGV);
-	}
 	program_regs_set(g, v, &regs);
 	signal_set_mask(mask | act.mask | (act.flags & SA_NODEFER ? 0 : bit(sig)));
 }

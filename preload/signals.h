@@ -61,6 +61,8 @@ void signal_set_mask(uint64_t mask);
 int sigframe_push(struct guest *g, struct vcpu *v, struct guest_regs *regs,
 		  const siginfo_t *info, const struct ksigaction *act, uint64_t saved_mask,
 		  const struct fault_context *fc);
+/* sigframe.c: is sp on the alternate stack ss (enabled)? */
+int altstack_holds(const stack_t *ss, uint64_t sp);
 /* sigframe.c: undo sigframe_push from the frame below regs->rsp: registers,
  * FPU state, altstack; *mask gets the mask to restore. Returns 0 or -EFAULT. */
 int sigframe_pop(struct guest *g, struct vcpu *v, struct guest_regs *regs, uint64_t *mask);

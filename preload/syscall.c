@@ -26,20 +26,6 @@ static int is_err(long r)
 	return r < 0 && r > -4096;
 }
 
-/* Can the guest access n bytes at addr? The host must not fault on its behalf. */
-static int guest_can(struct guest *g, uint64_t addr, uint64_t n, int prot)
-{
-	const struct vma *v = vma_find(&g->vmas, addr);
-
-	return v && (v->value & prot) == (uint64_t)prot && addr + n <= v->end &&
-	       !vma_find(&g->reserved, addr);
-}
-
-static int guest_writable(struct guest *g, uint64_t addr, uint64_t n)
-{
-	return guest_can(g, addr, n, PROT_WRITE);
-}
-
 static long query(struct guest *g, struct vcpu *v, uint64_t addr)
 {
 	struct dune_info info = {
@@ -51,7 +37,7 @@ static long query(struct guest *g, struct vcpu *v, uint64_t addr)
 		.exits = v->exits,
 	};
 
-	if (!guest_writable(g, addr, sizeof(info)))
+	if (!mem_user_access(g, addr, sizeof(info), PROT_WRITE))
 		return -EFAULT;
 	memcpy((void *)addr, &info, sizeof(info));
 	return 0;
@@ -69,7 +55,7 @@ static long arch_prctl(struct guest *g, struct vcpu *v, long code, uint64_t addr
 		return 0;
 	case ARCH_GET_FS:
 	case ARCH_GET_GS:
-		if (!guest_writable(g, addr, 8))
+		if (!mem_user_access(g, addr, 8, PROT_WRITE))
 			return -EFAULT;
 		*(uint64_t *)addr = code == ARCH_GET_FS ? v->fs_base : v->gs_base;
 		return 0;
