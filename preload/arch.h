@@ -17,6 +17,7 @@
 #define PORT_SYSCALL_STUB 0xd1 /* from the LSTAR stub, at CPL0 */
 #define PORT_SYSCALL_SITE 0xd2 /* from a rewritten syscall site, at the program's CPL */
 #define PORT_EXCEPTION    0xd3 /* from an exception stub, at CPL0 */
+#define PORT_EXITLESS     0xd4 /* from the exitless stub, at CPL0: the host takes over */
 
 /* Layout of the stub blob (stubs.S); the exception stubs are 16 bytes apart. */
 #define STUB_SYSCALL_RING3 0x00
@@ -38,6 +39,29 @@
 #define FILTER_NR           512 /* syscall numbers a bitmap covers */
 #define FILTER_SLOTS        4   /* distinct errnos decided in the guest */
 #define FILTER_BITMAP_BYTES (FILTER_NR / 8)
+
+/* The exitless stub (exitless.S): a code page per vCPU, then its data page,
+ * which it reaches rip-relative. The data page holds the request slot that
+ * the vCPU's host server thread (forward.c) answers. */
+#define FWD_CODE_SIZE     4096
+#define FWD_SYSRET        0x100 /* the stub's sysretq after its exit */
+#define FWD_DONE_SYSRET   0x120 /* the stub's sysretq after an answer */
+#define FWD_STATE    0x00 /* u32: one of FWD_IDLE ... FWD_CLAIMED */
+#define FWD_NR       0x08
+#define FWD_ARGS     0x10 /* six u64 */
+#define FWD_RET      0x40 /* its own cache line: the answer */
+#define FWD_ON       0x80 /* u32: this thread forwards without exits */
+#define FWD_AWAKE    0x84 /* u32: the server is up (not asleep on its futex) */
+#define FWD_SPIN     0x88 /* u32: pause iterations the guest waits before it exits */
+#define FWD_FALLBACK 0x90 /* u64: the shared stub that exits (LSTAR's usual target) */
+#define FWD_ELIGIBLE 0xc0 /* FILTER_NR bits: numbers a server may run */
+/* Slot states; the guest spins while the state is POSTED or above. */
+#define FWD_IDLE        0
+#define FWD_DONE        1 /* FWD_RET holds the result */
+#define FWD_BOUNCED     2 /* the server will not run it: exit with it */
+#define FWD_DONE_SIGNAL 3 /* done, and a signal for this thread came with it: exit */
+#define FWD_POSTED      4
+#define FWD_CLAIMED     5
 
 /* Exception frame the stubs leave on the IST stack: vector, error code, iret frame. */
 #define EXC_FRAME_VECTOR 0

@@ -21,6 +21,7 @@ void config_load(struct dune_config *cfg)
 {
 	const char *ring = getenv("DUNE_RING");
 	const char *backend = getenv("DUNE_BACKEND");
+	const char *forward = getenv("DUNE_FORWARD");
 
 	cfg->ring = 3;
 	cfg->ring_set = ring && *ring;
@@ -33,6 +34,18 @@ void config_load(struct dune_config *cfg)
 	cfg->rewrite = parse_bool("DUNE_REWRITE", getenv("DUNE_REWRITE"), 1);
 	cfg->report = parse_bool("DUNE_REPORT", getenv("DUNE_REPORT"), 0);
 	cfg->report_set = getenv("DUNE_REPORT") && *getenv("DUNE_REPORT");
+	cfg->forward = POLICY_FORWARD_EXIT;
+	cfg->forward_set = forward && *forward;
+	if (cfg->forward_set) {
+		if (!strcmp(forward, "exit"))
+			cfg->forward = POLICY_FORWARD_EXIT;
+		else if (!strcmp(forward, "exitless"))
+			cfg->forward = POLICY_FORWARD_EXITLESS;
+		else if (!strcmp(forward, "auto"))
+			cfg->forward = POLICY_FORWARD_AUTO;
+		else
+			dune_fatal("DUNE_FORWARD=%s: expected exit (the default), exitless or auto", forward);
+	}
 	cfg->backend = NULL;
 	if (backend && *backend) {
 		if (strcmp(backend, "kvm") && strcmp(backend, "dev"))

@@ -9,6 +9,7 @@
 #include <errno.h>
 
 #include "arch.h"
+#include "forward.h"
 #include "guest.h"
 
 /* The rflags bits a program may set for itself (the kernel's FIX_EFLAGS):
@@ -28,6 +29,15 @@ int program_regs_get(struct guest *g, struct vcpu *v, struct guest_regs *out)
 	const uint64_t *iret;
 
 	*out = *r;
+	if (forward_in_stub(v, r->rip)) {
+		uint64_t at = r->rip - (uint64_t)v->fwd.code;
+
+		if (at != FWD_SYSRET && at != FWD_DONE_SYSRET)
+			return -EAGAIN; /* forward_take_over first */
+		out->rip = r->rcx;
+		out->rflags = (r->r11 & 0x3c7fd7) | RFLAGS_FIXED;
+		return 0;
+	}
 	switch (stub_offset(g, r)) {
 	case STUB_SYSCALL_RING3 + STUB_EXIT_LEN: /* sysretq is next */
 		out->rip = r->rcx;
@@ -62,7 +72,7 @@ void program_regs_set(struct guest *g, struct vcpu *v, const struct guest_regs *
 
 	if (g->cfg.ring == 0)
 		rflags = in->rflags | RFLAGS_FIXED;
-	if (stub_offset(g, r) >= PAGE_SIZE) {
+	if (stub_offset(g, r) >= PAGE_SIZE && !forward_in_stub(v, r->rip)) {
 		*r = *in; /* the vCPU is at the program's own CPL */
 		r->rflags = rflags;
 		v->regs_dirty = true;

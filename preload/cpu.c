@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "arch.h"
+#include "forward.h"
 #include "guest.h"
 #include "memory.h"
 
@@ -119,5 +120,5 @@ int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 	/* Linux lets programs use rdfsbase and friends where the CPU has them; so do we. */
 	if (host_cpuid(7, 0).ebx & 1)
 		c->cr4 |= CR4_FSGSBASE;
-	return 0;
+	return forward_vcpu_setup(g, v, c);
 }

@@ -53,6 +53,8 @@ void enforce_load(struct guest *g)
 	}
 	if (!g->cfg.ring_set)
 		g->cfg.ring = p->ring;
+	if (!g->cfg.forward_set)
+		g->cfg.forward = (int)p->forward;
 	/* DUNE_LOG wins over log, as DUNE_RING over ring (dune.conf(5)). */
 	if (log && *log) {
 		if (!strcmp(log, "stderr"))

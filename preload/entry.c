@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "cpu.h"
 #include "fds.h"
+#include "forward.h"
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
@@ -85,6 +86,7 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	if ((r = cpu_init(g)))
 		dune_fatal("cannot build the guest's descriptor tables: %s", strerror(-r));
 	enforce_init_filter(g);
+	forward_init(g);
 
 	raw_syscall2(SYS_arch_prctl, ARCH_GET_FS, &main_vcpu.fs_base);
 	raw_syscall2(SYS_arch_prctl, ARCH_GET_GS, &main_vcpu.gs_base);

@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 
 #include "backend.h"
+#include "forward.h"
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
@@ -52,6 +53,8 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	if (flags & CLONE_SETTLS)
 		v->fs_base = tls;
 	setup = *g->setup;
+	if (v->fwd.code) /* the forking thread's own exitless stub */
+		setup.lstar = (uint64_t)v->fwd.code;
 	setup.fs_base = v->fs_base;
 	setup.gs_base = v->gs_base;
 	memset(&v->stats, 0, sizeof(v->stats));
@@ -66,6 +69,7 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	memset(&g->exited_stats, 0, sizeof(g->exited_stats));
 	rewrite_after_fork();
 	enforce_after_fork(g);
+	forward_after_fork(g, v);
 	r = g->backend->fork_child(v, &g->covered, &setup, &regs);
 	if (r)
 		dune_fatal("cannot make a VM for a forked child: %s", strerror(-r));

@@ -364,6 +364,8 @@ static int kvm_vcpu_run(struct vcpu *v)
 				return EXIT_SYSCALL_SITE;
 			if (run->io.port == PORT_EXCEPTION)
 				return EXIT_EXCEPTION;
+			if (run->io.port == PORT_EXITLESS)
+				return EXIT_SYSCALL_EXITLESS;
 		}
 		dune_error("the guest did I/O on port %#x, which dune does not expect", run->io.port);
 		return -1;

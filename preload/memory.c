@@ -237,7 +237,7 @@ void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags)
 	return p ? reserve(g, p, size, pte_flags) : NULL;
 }
 
-void *mem_alloc_host_stack(struct guest *g, struct vcpu *v)
+static void *alloc_stack(struct guest *g, struct vcpu *v, uint64_t magic)
 {
 	uint64_t size = HOST_STACK_SIZE;
 	uint64_t p = (uint64_t)raw_mmap(2 * size, PROT_READ | PROT_WRITE,
@@ -255,8 +255,18 @@ void *mem_alloc_host_stack(struct guest *g, struct vcpu *v)
 		return NULL;
 	base = (struct host_stack_base *)a;
 	base->vcpu = v;
-	base->magic = HOST_STACK_MAGIC;
+	base->magic = magic;
 	return (void *)a;
+}
+
+void *mem_alloc_host_stack(struct guest *g, struct vcpu *v)
+{
+	return alloc_stack(g, v, HOST_STACK_MAGIC);
+}
+
+void *mem_alloc_server_stack(struct guest *g, struct vcpu *v)
+{
+	return alloc_stack(g, v, SERVER_STACK_MAGIC);
 }
 
 int mem_mapped(struct guest *g, uint64_t start, uint64_t len, int prot)

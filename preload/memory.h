@@ -15,6 +15,8 @@ void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags);
 /* A host stack for v: HOST_STACK_SIZE bytes, aligned to its size, invisible
  * to the guest, with v recorded at its base (see struct host_stack_base). */
 void *mem_alloc_host_stack(struct guest *g, struct vcpu *v);
+/* The same for v's server thread (forward.c), with SERVER_STACK_MAGIC. */
+void *mem_alloc_server_stack(struct guest *g, struct vcpu *v);
 
 /* May the runtime access [addr, addr + len) of the program's memory with prot
  * on its behalf? Grows the stack and picks up new mappings as a fault would.

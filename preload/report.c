@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "forward.h"
 #include "guest.h"
 #include "log.h"
 #include "rawsys.h"
@@ -14,6 +15,7 @@ static const char *const exit_names[EXIT_KINDS] = {
 	[EXIT_SYSCALL_SITE] = "syscall via rewritten site",
 	[EXIT_EXCEPTION] = "exception",
 	[EXIT_INTERRUPTED] = "host signal",
+	[EXIT_SYSCALL_EXITLESS] = "syscall taken over from server",
 };
 
 static const char *const vector_names[32] = {
@@ -101,6 +103,10 @@ void report_print(struct guest *g)
 	line("dune:   syscalls         %llu (%llu sites rewritten)%s", (unsigned long long)total_calls,
 	     (unsigned long long)s->sites_rewritten,
 	     enforce_filter_in_guest() ? "; denied in the guest without an exit: not counted" : "");
+	if (g->cfg.forward != POLICY_FORWARD_EXIT)
+		line("dune:   forwarded without an exit %llu (mode %s; servers busy %.6f s)",
+		     (unsigned long long)s->forwarded, forward_mode_name(g),
+		     ticks ? wall_ns / 1e9 * s->server_busy_tsc / ticks : 0.0);
 	if (any_count)
 		line("dune:   counted by the policy:");
 	/* By count, highest first: a selection sort over what was called. */

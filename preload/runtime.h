@@ -31,6 +31,8 @@ struct dune_config {
 	const char *backend; /* NULL: automatic; "kvm" or "dev" */
 	bool ring_set;      /* DUNE_RING was given: it wins over the policy's ring */
 	bool report_set;    /* DUNE_REPORT was given: it wins over the policy's report */
+	int forward;        /* enum policy_forward: how syscalls reach the host */
+	bool forward_set;   /* DUNE_FORWARD was given: it wins over the policy's forward */
 };
 
 enum exit_kind {
@@ -38,6 +40,7 @@ enum exit_kind {
 	EXIT_SYSCALL_SITE,
 	EXIT_EXCEPTION,
 	EXIT_INTERRUPTED,
+	EXIT_SYSCALL_EXITLESS, /* the exitless stub gave up waiting: the host takes over */
 	EXIT_KINDS,
 };
 
@@ -51,6 +54,8 @@ struct vcpu_stats {
 	uint64_t faults_program; /* page faults that were the program's own (no mapping, no right) */
 	uint64_t sites_rewritten;
 	uint64_t guest_tsc;      /* TSC ticks inside the backend's run call */
+	uint64_t forwarded;      /* syscalls a server ran without an exit (forward.c) */
+	uint64_t server_busy_tsc; /* TSC ticks the server spent spinning or running calls */
 };
 
 /* Per-vCPU supervisor memory: its GDT, TSS (with I/O bitmap) and IST stack. */
@@ -72,6 +77,21 @@ struct vcpu_signals {
 	uint64_t suspend_mask; /* ppoll, ...): handlers run with that mask */
 	uint64_t start_mask;  /* the mask a new thread starts with */
 	uint64_t lost;        /* queue overflows (real-time signals only) */
+};
+
+/* Exitless forwarding (forward.c): this vCPU's stub, data page and server. */
+#define FORWARD_SIGNALS 8
+
+struct vcpu_forward {
+	uint8_t *code;            /* the stub's code page; its data page follows */
+	long server_tid;          /* 0: no server thread yet */
+	uint8_t *server_stack;
+	uint64_t window_tsc;      /* auto: when the current window began */
+	uint64_t window_calls;    /* auto: syscalls made before it */
+	/* Signals for the program that the kernel gave to the server while it
+	 * ran a call: the vCPU delivers them when it takes the answer. */
+	siginfo_t sigs[FORWARD_SIGNALS];
+	int nsigs;
 };
 
 /* A hook (include/dune/hooks.h) running in the guest for this vCPU. */
@@ -101,6 +121,7 @@ struct vcpu {
 	struct vcpu_signals sig;
 	struct vcpu *next_all;    /* every vCPU of the process, for the report */
 	struct vcpu_hook hook;
+	struct vcpu_forward fwd;
 };
 
 /* At the lowest address of every host stack: how a signal handler, which
@@ -110,6 +131,7 @@ struct host_stack_base {
 	uint64_t magic;
 };
 #define HOST_STACK_MAGIC 0x6b63617473656e75ull
+#define SERVER_STACK_MAGIC 0x7265767265736e75ull /* a server's stack (forward.c) */
 
 #define HOST_STACK_SIZE (256u << 10) /* the host side of each thread runs on one */
 

@@ -17,6 +17,7 @@
 
 #include "arch.h"
 #include "backend.h"
+#include "forward.h"
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
@@ -77,6 +78,10 @@ static void host_handler(int sig, siginfo_t *info, void *uc)
 	if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
 	    info->si_code > 0) {
 		host_fault(sig, info);
+		return;
+	}
+	if (base->magic == SERVER_STACK_MAGIC) {
+		forward_server_signal(base->vcpu, sig, info);
 		return;
 	}
 	if (base->magic != HOST_STACK_MAGIC)

@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "dune/dune.h"
 #include "fds.h"
+#include "forward.h"
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
@@ -242,6 +243,7 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 	}
 	if (ret == -EINTR) /* a handler runs next: restart it, or not */
 		v->sig.interrupted_nr = (int)nr;
+	forward_after_syscall(g, v, nr, (const long[]){ a1, a2, a3, a4, a5, a6 }, ret);
 	v->regs->rax = ret; /* not r: a forked child has a new vCPU and registers */
 	v->regs_dirty = true;
 }

@@ -7,6 +7,7 @@
 
 #include "arch.h"
 #include "backend.h"
+#include "forward.h"
 #include "guest.h"
 #include "log.h"
 #include "rawsys.h"
@@ -99,6 +100,7 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 		/* Set by the run (a syscall the backend ran was interrupted) or
 		 * by syscall_handle below, for the next signal_deliver_pending. */
 		v->sig.interrupted_nr = -1;
+		forward_before_run(g, v);
 		kind = g->backend->vcpu_run(v);
 		r = v->regs;
 		if (kind < 0)
@@ -113,10 +115,12 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			nr = (long)r->rax;
 			r->rip += STUB_EXIT_LEN;
 			v->regs_dirty = true;
+			forward_on_exit(g, v, nr);
 			syscall_handle(g, v);
 			/* libgcc's unwinder knows __restore_rt by its syscall bytes */
-			/* A denied number stays on the stub, where the guest decides it. */
-			if (g->cfg.rewrite && nr != SYS_rt_sigreturn &&
+			/* A denied number stays on the stub, where the guest decides it;
+			 * a rewritten site would never reach the exitless stub. */
+			if (g->cfg.rewrite && nr != SYS_rt_sigreturn && !forward_active(g) &&
 			    policy_syscall(&g->policy, nr)->action == POLICY_SYS_ALLOW) {
 				dune_lock(&g->lock);
 				rewrite_site(g, v, site);
@@ -136,7 +140,13 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			v->regs_dirty = true;
 			exception_handle(g, v);
 			break;
+		case EXIT_SYSCALL_EXITLESS:
+			forward_take_over(g, v);
+			break;
 		case EXIT_INTERRUPTED:
+			/* A signal while a call is with the server: finish it first. */
+			if (signal_pending(v) && forward_in_stub(v, r->rip))
+				forward_take_over(g, v);
 			break;
 		}
 		errno = saved_errno;

@@ -1,0 +1,497 @@
+/* forward.c: exitless syscalls: a server thread per vCPU runs the program's calls.
+ *
+ * The guest half is exitless.S: it posts the call in the slot of its data
+ * page and spins. The server, a host thread of the process made by the
+ * runtime (invisible to libc), spins on the slot for a while after each
+ * call and then sleeps on a futex; it claims a posted call, runs it, and
+ * writes the answer. The stub exits instead of waiting when the server
+ * sleeps (the host then runs the call itself and wakes the server) and
+ * when no answer came within its spin bound (the host takes over: it runs a
+ * call the server has not claimed, or waits for the one it runs).
+ *
+ * Signals. Servers keep every signal blocked except while they run a call
+ * that may wait, which they run with the program thread's mask, as the
+ * thread itself would. A signal the kernel gives a server then is the
+ * program's: it goes back to the program thread with the answer. A signal
+ * for the program thread while its call waits on a server interrupts the
+ * server's call (a tgkill of the same signal, which the server ignores),
+ * and the call then restarts or fails with EINTR as signal(7) says.
+ *
+ * auto: a thread forwards without exits while it makes syscalls often
+ * (AUTO_ON_PER_MS or more per millisecond over the last window) and a CPU
+ * is left for its server (threads plus awake servers fewer than the CPUs
+ * the process may use); it goes back to exits when its rate falls below
+ * AUTO_OFF_PER_MS or the CPUs are taken.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "arch.h"
+#include "dune/dune.h"
+#include "forward.h"
+#include "guest.h"
+#include "lock.h"
+#include "memory.h"
+#include "pagetable.h"
+#include "rawsys.h"
+#include "signals.h"
+
+#define SUPERVISOR_RWX (PTE_P | PTE_W | PTE_A | PTE_D) /* the stub page and its data page */
+#define GUEST_SPIN_NS 20000   /* the stub's wait, about one exit's cost on our hosts */
+#define SERVER_SPIN_NS 50000  /* a server's idle spin before it sleeps */
+#define AUTO_WINDOW_NS 1000000
+#define AUTO_ON_PER_MS 10
+#define AUTO_OFF_PER_MS 2
+#define KICK_AGAIN_NS 1000000 /* a kick may come before the server's call waits */
+#define RECHECK_NS 5000000    /* a signal just before the futex wait is seen this late */
+
+/* Host-only words of the data page, after what the stub reads. */
+#define FWD_HOST_WAITING 0x100 /* u32: the vCPU thread waits on FWD_STATE */
+#define FWD_MASK         0x108 /* u64: the program thread's signal mask */
+
+extern const uint8_t dune_exitless_start[], dune_exitless_end[];
+long dune_clone_thread(unsigned long flags, void *stack_top, uint64_t parent_tid,
+		       uint64_t child_tid, uint64_t tls, void (*fn)(void *), void *arg);
+
+static uint8_t eligible[FILTER_NR / 8]; /* the stub's copy is a hint; servers check again */
+static uint32_t guest_spin;             /* pause iterations of the stub's wait */
+static uint64_t server_spin_ticks, auto_window_ticks;
+static int cpus;                        /* the CPUs the process may run on */
+static int awake_servers;
+static bool disabled;                   /* servers became unsafe: every call exits */
+
+static uint8_t *data_of(const struct vcpu *v)
+{
+	return v->fwd.code + FWD_CODE_SIZE;
+}
+
+static uint32_t *word(const struct vcpu *v, int off)
+{
+	return (uint32_t *)(data_of(v) + off);
+}
+
+static uint64_t *qword(const struct vcpu *v, int off)
+{
+	return (uint64_t *)(data_of(v) + off);
+}
+
+static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *timeout)
+{
+	return raw_syscall6(SYS_futex, (long)addr, op, val, (long)timeout, 0, 0);
+}
+
+static uint64_t ticks_per_ns_x1000(void)
+{
+	uint64_t t0 = __builtin_ia32_rdtsc(), n0 = raw_now_ns(), t1, n1;
+
+	do {
+		n1 = raw_now_ns();
+	} while (n1 - n0 < 2000000);
+	t1 = __builtin_ia32_rdtsc();
+	return (t1 - t0) * 1000 / (n1 - n0);
+}
+
+/* How many pause iterations take about ns: pause costs 10 to 150 cycles. */
+static uint32_t pauses_for(uint64_t ns, uint64_t tpn1000)
+{
+	uint64_t t0 = __builtin_ia32_rdtsc(), ticks;
+
+	for (int i = 0; i < 1000; i++)
+		__builtin_ia32_pause();
+	ticks = (__builtin_ia32_rdtsc() - t0) / 1000 + 1;
+	return (uint32_t)(ns * tpn1000 / 1000 / ticks + 1);
+}
+
+static int count_cpus(void)
+{
+	uint64_t set[16] = { 0 };
+	long n = raw_syscall3(SYS_sched_getaffinity, 0, sizeof(set), set);
+	int c = 0;
+
+	for (long i = 0; i < n / 8; i++)
+		c += __builtin_popcountll(set[i]);
+	return c > 0 ? c : 1;
+}
+
+void forward_init(struct guest *g)
+{
+	uint64_t tpn;
+
+	if (g->cfg.forward == POLICY_FORWARD_EXIT)
+		return;
+	/* At CPL0 the stub could not return with sysretq, and the module
+	 * already runs syscalls in the kernel without leaving it. */
+	if (g->cfg.ring != 3 || g->backend->kind != DUNE_BACKEND_KVM) {
+		g->cfg.forward = POLICY_FORWARD_EXIT;
+		return;
+	}
+	for (int nr = 0; nr < FILTER_NR; nr++) {
+		const struct policy_syscall *rule = policy_syscall(&g->policy, nr);
+
+		if (forward_eligible(nr) && rule->action == POLICY_SYS_ALLOW && !rule->trace)
+			eligible[nr / 8] |= (uint8_t)(1u << (nr % 8));
+	}
+	tpn = ticks_per_ns_x1000();
+	guest_spin = pauses_for(GUEST_SPIN_NS, tpn);
+	server_spin_ticks = SERVER_SPIN_NS * tpn / 1000;
+	auto_window_ticks = AUTO_WINDOW_NS * tpn / 1000;
+	cpus = count_cpus();
+}
+
+bool forward_active(const struct guest *g)
+{
+	return g->cfg.forward != POLICY_FORWARD_EXIT;
+}
+
+const char *forward_mode_name(const struct guest *g)
+{
+	static const char *const names[] = { "exit", "exitless", "auto" };
+
+	return disabled ? "exit (servers disabled)" : names[g->cfg.forward];
+}
+
+int forward_vcpu_setup(struct guest *g, struct vcpu *v, struct cpu_setup *c)
+{
+	if (!forward_active(g))
+		return 0;
+	if (!v->fwd.code) {
+		v->fwd.code = mem_alloc_reserved(g, 2 * PAGE_SIZE, SUPERVISOR_RWX);
+		if (!v->fwd.code)
+			return -ENOMEM;
+		memcpy(v->fwd.code, dune_exitless_start, dune_exitless_end - dune_exitless_start);
+	}
+	*word(v, FWD_STATE) = FWD_IDLE;
+	*word(v, FWD_ON) = g->cfg.forward == POLICY_FORWARD_EXITLESS && !disabled;
+	*word(v, FWD_SPIN) = guest_spin;
+	*qword(v, FWD_FALLBACK) = c->lstar;
+	memcpy(data_of(v) + FWD_ELIGIBLE, eligible, sizeof(eligible));
+	v->fwd.window_tsc = 0;
+	v->fwd.nsigs = 0;
+	/* A pooled vCPU keeps its server, asleep: the first call wakes it. */
+	c->lstar = (uint64_t)v->fwd.code;
+	return 0;
+}
+
+bool forward_in_stub(const struct vcpu *v, uint64_t rip)
+{
+	return v->fwd.code && rip - (uint64_t)v->fwd.code < FWD_CODE_SIZE;
+}
+
+/* ---- The server thread ---- */
+
+/* The host's own copy decides: the policy allows it and it is not thread-bound. */
+static bool served(long nr)
+{
+	return nr >= 0 && nr < FILTER_NR && (eligible[nr / 8] >> (nr % 8) & 1);
+}
+
+static void server_sleep(struct vcpu *v)
+{
+	uint32_t *awake = word(v, FWD_AWAKE);
+
+	__atomic_store_n(awake, 0, __ATOMIC_SEQ_CST);
+	__atomic_sub_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
+	/* A call posted before the stub saw us asleep is still ours. */
+	if (__atomic_load_n(word(v, FWD_STATE), __ATOMIC_SEQ_CST) == FWD_POSTED)
+		__atomic_store_n(awake, 1, __ATOMIC_SEQ_CST);
+	while (!__atomic_load_n(awake, __ATOMIC_ACQUIRE))
+		futex(awake, FUTEX_WAIT, 0, NULL);
+	__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
+}
+
+/* Spin until a call is posted and claim it; sleep when none comes. */
+static void server_claim(struct vcpu *v)
+{
+	uint32_t *state = word(v, FWD_STATE);
+
+	for (;;) {
+		uint64_t t0 = __builtin_ia32_rdtsc(), now = t0;
+
+		do {
+			uint32_t posted = FWD_POSTED;
+
+			if (__atomic_load_n(state, __ATOMIC_ACQUIRE) == FWD_POSTED &&
+			    __atomic_compare_exchange_n(state, &posted, FWD_CLAIMED, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+				v->stats.server_busy_tsc += __builtin_ia32_rdtsc() - t0;
+				return;
+			}
+			__builtin_ia32_pause();
+			now = __builtin_ia32_rdtsc();
+		} while (now - t0 < server_spin_ticks);
+		v->stats.server_busy_tsc += now - t0;
+		server_sleep(v);
+	}
+}
+
+static void server_answer(struct vcpu *v, uint32_t state)
+{
+	__atomic_store_n(word(v, FWD_STATE), state, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(word(v, FWD_HOST_WAITING), __ATOMIC_SEQ_CST))
+		futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
+}
+
+static void server_main(void *arg)
+{
+	struct vcpu *v = arg;
+	uint64_t all = ~0ull;
+
+	__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
+	for (;;) {
+		const long *a = (const long *)qword(v, FWD_ARGS);
+		long nr, ret;
+		uint64_t t0;
+		bool quick;
+
+		server_claim(v);
+		t0 = __builtin_ia32_rdtsc();
+		nr = (long)*qword(v, FWD_NR);
+		if (!served(nr) || !forward_server_may_run(nr, a)) {
+			server_answer(v, FWD_BOUNCED);
+			continue;
+		}
+		quick = forward_quick(nr);
+		if (!quick) /* a call that may wait: a signal for the thread must reach it */
+			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)qword(v, FWD_MASK), 0, 8, 0, 0);
+		ret = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		if (!quick)
+			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8, 0, 0);
+		v->stats.syscalls[nr]++;
+		v->stats.forwarded++;
+		*qword(v, FWD_RET) = (uint64_t)ret;
+		v->stats.server_busy_tsc += __builtin_ia32_rdtsc() - t0;
+		server_answer(v, __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? FWD_DONE_SIGNAL
+										   : FWD_DONE);
+	}
+}
+
+void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info)
+{
+	int n = v->fwd.nsigs;
+
+	(void)sig;
+	if (info->si_code == SI_TKILL && info->si_pid == raw_syscall0(SYS_getpid))
+		return; /* the vCPU thread's kick: interrupting the call was the point */
+	if (n < FORWARD_SIGNALS) {
+		v->fwd.sigs[n] = *info;
+		__atomic_store_n(&v->fwd.nsigs, n + 1, __ATOMIC_RELEASE);
+	}
+}
+
+static int server_start(struct guest *g, struct vcpu *v)
+{
+	uint64_t mask;
+	long tid;
+
+	if (!v->fwd.server_stack) {
+		dune_lock(&g->lock);
+		v->fwd.server_stack = mem_alloc_server_stack(g, v);
+		dune_unlock(&g->lock);
+		if (!v->fwd.server_stack)
+			return -ENOMEM;
+	}
+	*word(v, FWD_AWAKE) = 1;
+	mask = signal_block_all(); /* the server starts, and stays, with all blocked */
+	tid = dune_clone_thread(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
+					CLONE_SYSVSEM,
+				v->fwd.server_stack + HOST_STACK_SIZE, 0, 0, 0, server_main, v);
+	signal_set_mask(mask);
+	if (tid < 0) {
+		*word(v, FWD_AWAKE) = 0;
+		return (int)tid;
+	}
+	v->fwd.server_tid = tid;
+	return 0;
+}
+
+static void server_wake(struct guest *g, struct vcpu *v)
+{
+	if (__atomic_load_n(word(v, FWD_AWAKE), __ATOMIC_ACQUIRE))
+		return;
+	if (!v->fwd.server_tid) {
+		if (server_start(g, v))
+			*word(v, FWD_ON) = 0; /* no server: this thread exits */
+		return;
+	}
+	__atomic_store_n(word(v, FWD_AWAKE), 1, __ATOMIC_RELEASE);
+	futex(word(v, FWD_AWAKE), FUTEX_WAKE, 1, NULL);
+}
+
+/* ---- The vCPU thread's side ---- */
+
+/* Wait for the server's answer; a signal for this thread interrupts its call. */
+static void wait_for_server(struct vcpu *v)
+{
+	uint32_t *state = word(v, FWD_STATE);
+	uint64_t kicked = 0;
+
+	__atomic_store_n(word(v, FWD_HOST_WAITING), 1, __ATOMIC_SEQ_CST);
+	while (__atomic_load_n(state, __ATOMIC_SEQ_CST) == FWD_CLAIMED) {
+		struct timespec again = { 0, kicked ? KICK_AGAIN_NS : RECHECK_NS };
+
+		if (signal_pending(v) && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
+			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid,
+				     v->sig.queue[0].si_signo);
+			kicked = raw_now_ns();
+		}
+		/* Our signal handler interrupts the wait (EINTR). */
+		futex(state, FUTEX_WAIT, FWD_CLAIMED, &again);
+	}
+	__atomic_store_n(word(v, FWD_HOST_WAITING), 0, __ATOMIC_RELAXED);
+}
+
+/* Signals the kernel gave the server for this thread join its queue. */
+static void take_server_signals(struct vcpu *v)
+{
+	int n = __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE);
+	uint64_t mask = signal_block_all();
+
+	for (int i = 0; i < n && v->sig.n < SIGNAL_QUEUE_LEN; i++)
+		v->sig.queue[v->sig.n++] = v->fwd.sigs[i];
+	v->fwd.nsigs = 0;
+	signal_set_mask(mask);
+}
+
+void forward_take_over(struct guest *g, struct vcpu *v)
+{
+	struct guest_regs *r = v->regs;
+	uint32_t *state = word(v, FWD_STATE);
+	uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE), posted = FWD_POSTED;
+	uint64_t at = r->rip - (uint64_t)v->fwd.code;
+	long nr = (long)*qword(v, FWD_NR);
+
+	v->regs_dirty = true;
+	if (s == FWD_IDLE) {
+		if (at == FWD_DONE_SYSRET)
+			return; /* answered: rax holds it, sysretq is next */
+		/* Not posted (or bounced): back to the program's syscall
+		 * instruction, with rax the number, as before it ran. */
+		r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
+		r->rcx -= 2;
+		return;
+	}
+	r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
+	if (s == FWD_POSTED && __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false,
+							   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		goto here; /* the server never took it */
+	if (s == FWD_CLAIMED || s == FWD_POSTED)
+		wait_for_server(v);
+	s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
+	if (s == FWD_BOUNCED)
+		goto here;
+	r->rax = *qword(v, FWD_RET);
+	if ((long)r->rax == -EINTR)
+		v->sig.interrupted_nr = (int)nr;
+	if (s == FWD_DONE_SIGNAL)
+		take_server_signals(v);
+	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
+	return;
+here:
+	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
+	r->rax = (uint64_t)nr;
+	forward_on_exit(g, v, nr);
+	syscall_handle(g, v);
+}
+
+static bool cpu_left_for_server(struct guest *g)
+{
+	return __atomic_load_n(&g->live_threads, __ATOMIC_RELAXED) +
+		       __atomic_load_n(&awake_servers, __ATOMIC_RELAXED) < cpus;
+}
+
+static uint64_t calls_made(const struct vcpu *v)
+{
+	return v->exits + v->stats.forwarded;
+}
+
+/* auto: judge the thread's last window of syscalls (see the top of the file). */
+static void auto_decide(struct guest *g, struct vcpu *v)
+{
+	uint64_t now = __builtin_ia32_rdtsc(), elapsed = now - v->fwd.window_tsc;
+	uint64_t calls = calls_made(v) - v->fwd.window_calls;
+	uint32_t *on = word(v, FWD_ON);
+
+	if (!v->fwd.window_tsc || elapsed > 16 * auto_window_ticks)
+		goto new_window; /* a long quiet spell tells nothing about the rate */
+	if (elapsed < auto_window_ticks)
+		return;
+	if (!*on && calls * auto_window_ticks >= AUTO_ON_PER_MS * elapsed && cpu_left_for_server(g))
+		*on = 1;
+	else if (*on && (calls * auto_window_ticks < AUTO_OFF_PER_MS * elapsed ||
+			 !cpu_left_for_server(g)))
+		*on = 0;
+new_window:
+	v->fwd.window_tsc = now;
+	v->fwd.window_calls = calls_made(v);
+}
+
+void forward_on_exit(struct guest *g, struct vcpu *v, long nr)
+{
+	if (!v->fwd.code || disabled)
+		return;
+	if (g->cfg.forward == POLICY_FORWARD_AUTO)
+		auto_decide(g, v);
+	/* An eligible call that exited found the server asleep (or missing). */
+	if (*word(v, FWD_ON) && served(nr))
+		server_wake(g, v);
+}
+
+void forward_before_run(struct guest *g, struct vcpu *v)
+{
+	(void)g;
+	if (v->fwd.code)
+		raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)qword(v, FWD_MASK), 8, 0, 0);
+}
+
+/* Servers would no longer act as the thread would: every call exits now. */
+static void disable_all(struct guest *g)
+{
+	__atomic_store_n(&disabled, true, __ATOMIC_RELEASE);
+	dune_lock(&g->lock);
+	for (struct vcpu *o = g->all_vcpus; o; o = o->next_all)
+		if (o->fwd.code)
+			__atomic_store_n(word(o, FWD_ON), 0, __ATOMIC_RELEASE);
+	dune_unlock(&g->lock);
+}
+
+void forward_after_syscall(struct guest *g, struct vcpu *v, long nr, const long args[6], long ret)
+{
+	(void)v;
+	if (!forward_active(g))
+		return;
+	forward_calls_after(nr, args, ret);
+	if (ret < 0 || disabled)
+		return;
+	switch (nr) {
+	case SYS_setuid: case SYS_setgid: case SYS_setreuid: case SYS_setregid:
+	case SYS_setresuid: case SYS_setresgid: case SYS_setfsuid: case SYS_setfsgid:
+	case SYS_setgroups: case SYS_capset: case SYS_seccomp: case SYS_unshare: case SYS_setns:
+	case SYS_landlock_restrict_self: case SYS_personality:
+		disable_all(g);
+		break;
+	case SYS_prctl:
+		switch (args[0]) {
+		case 8: case 22: case 24: case 28: case 38: case 47:
+			/* KEEPCAPS, SECCOMP, CAPBSET_DROP, SECUREBITS, NO_NEW_PRIVS, CAP_AMBIENT */
+			disable_all(g);
+		}
+		break;
+	}
+}
+
+void forward_after_fork(struct guest *g, struct vcpu *v)
+{
+	(void)g;
+	awake_servers = 0;
+	if (!v->fwd.code)
+		return;
+	v->fwd.server_tid = 0; /* the parent's; the child has none */
+	v->fwd.nsigs = 0;
+	*word(v, FWD_AWAKE) = 0;
+	*word(v, FWD_STATE) = FWD_IDLE;
+	*word(v, FWD_HOST_WAITING) = 0;
+}

@@ -1,0 +1,174 @@
+/* forward_calls.c: which syscalls a server thread may run for a program thread.
+ *
+ * A server is another host thread of the same process: same memory, files,
+ * cwd and credentials, but its own tid, signal mask, altstack, TLS, CPU
+ * affinity and scheduling. Calls whose effect or answer depends on those
+ * stay on the program's own thread (an exit), as do the calls the runtime
+ * itself answers or must mirror (syscall.c), and those that change what a
+ * server could do (credentials, seccomp, unshare).
+ */
+#include <linux/futex.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "arch.h"
+#include "forward.h"
+
+/* The calls that exit. The rest of the numbers below FILTER_NR may be served. */
+static bool thread_bound(long nr)
+{
+	switch (nr) {
+	/* The runtime answers or mirrors these (syscall.c). */
+	case SYS_mmap: case SYS_munmap: case SYS_mprotect: case SYS_pkey_mprotect:
+	case SYS_mremap: case SYS_brk: case SYS_shmat: case SYS_shmdt:
+	case SYS_close: case SYS_getdents64: case SYS_close_range: case SYS_dup2: case SYS_dup3:
+	case SYS_rt_sigaction: case SYS_sigaltstack: case SYS_rt_sigreturn: case SYS_arch_prctl:
+	case SYS_rt_sigsuspend: case SYS_ppoll: case SYS_pselect6:
+	case SYS_epoll_pwait: case SYS_epoll_pwait2:
+	case SYS_fork: case SYS_vfork: case SYS_clone: case SYS_clone3:
+	case SYS_execve: case SYS_execveat: case SYS_exit: case SYS_exit_group:
+	/* The calling thread's identity, mask, signals and per-thread state. */
+	case SYS_gettid: case SYS_set_tid_address: case SYS_set_robust_list:
+	case SYS_get_robust_list: case SYS_rseq:
+	case SYS_rt_sigprocmask: case SYS_rt_sigpending: case SYS_rt_sigtimedwait:
+	case SYS_pause: case SYS_signalfd: case SYS_signalfd4:
+	/* A signal sent to ourselves is delivered before the call returns. */
+	case SYS_kill: case SYS_tkill: case SYS_tgkill: case SYS_rt_sigqueueinfo:
+	case SYS_rt_tgsigqueueinfo: case SYS_pidfd_send_signal:
+	case SYS_prctl: case SYS_personality: case SYS_seccomp: case SYS_unshare: case SYS_setns:
+	case SYS_sched_setaffinity: case SYS_sched_getaffinity: case SYS_sched_setscheduler:
+	case SYS_sched_getscheduler: case SYS_sched_setparam: case SYS_sched_getparam:
+	case SYS_sched_setattr: case SYS_sched_getattr: case SYS_sched_yield: case SYS_getcpu:
+	case SYS_getpriority: case SYS_setpriority: case SYS_ioprio_get: case SYS_ioprio_set:
+	case SYS_set_mempolicy: case SYS_get_mempolicy:
+	case SYS_setuid: case SYS_setgid: case SYS_setreuid: case SYS_setregid:
+	case SYS_setresuid: case SYS_setresgid: case SYS_setfsuid: case SYS_setfsgid:
+	case SYS_setgroups: case SYS_capget: case SYS_capset: case SYS_landlock_restrict_self:
+	/* Thread CPU clocks and usage. */
+	case SYS_clock_gettime: case SYS_clock_getres: case SYS_timer_create: case SYS_getrusage:
+	case SYS_ptrace: case SYS_perf_event_open:
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool forward_eligible(long nr)
+{
+	return nr >= 0 && nr < FILTER_NR && !thread_bound(nr);
+}
+
+/* Signalfds: a read or poll sees the signals pending for the calling
+ * thread, so on a server it would miss the program thread's. */
+#define TRACKED_FDS 1024
+static uint8_t signalfds[TRACKED_FDS / 8];
+static int nr_signalfds; /* open ones we know of; -1: one we lost track of */
+
+static bool is_signalfd(long fd)
+{
+	if (nr_signalfds < 0)
+		return true;
+	return fd >= 0 && fd < TRACKED_FDS && (signalfds[fd / 8] >> (fd % 8) & 1);
+}
+
+static void mark_signalfd(long fd, bool on)
+{
+	if (fd < 0 || fd >= TRACKED_FDS) {
+		if (on)
+			__atomic_store_n(&nr_signalfds, -1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (on == !!(signalfds[fd / 8] >> (fd % 8) & 1))
+		return;
+	__atomic_xor_fetch(&signalfds[fd / 8], (uint8_t)(1u << (fd % 8)), __ATOMIC_RELAXED);
+	if (nr_signalfds >= 0)
+		__atomic_add_fetch(&nr_signalfds, on ? 1 : -1, __ATOMIC_RELAXED);
+}
+
+void forward_calls_after(long nr, const long args[6], long ret)
+{
+	switch (nr) {
+	case SYS_signalfd:
+	case SYS_signalfd4:
+		if (ret >= 0 && args[0] == -1)
+			mark_signalfd(ret, true);
+		break;
+	case SYS_close:
+		if (ret == 0)
+			mark_signalfd(args[0], false);
+		break;
+	case SYS_dup2:
+	case SYS_dup3:
+		if (ret >= 0)
+			mark_signalfd(ret, is_signalfd(args[0]));
+		break;
+	}
+}
+
+static bool futex_thread_bound(long op)
+{
+	switch (op & FUTEX_CMD_MASK) {
+	case FUTEX_LOCK_PI: case FUTEX_UNLOCK_PI: case FUTEX_TRYLOCK_PI:
+	case FUTEX_WAIT_REQUEUE_PI: case FUTEX_CMP_REQUEUE_PI: case 13 /* FUTEX_LOCK_PI2 */:
+		return true; /* the lock word holds the owner's tid */
+	default:
+		return false;
+	}
+}
+
+static bool names_thread_self(long path)
+{
+	static const char prefix[] = "/proc/thread-self";
+
+	return path && !strncmp((const char *)path, prefix, sizeof(prefix) - 1);
+}
+
+bool forward_server_may_run(long nr, const long args[6])
+{
+	if (!forward_eligible(nr))
+		return false; /* the stub's bitmap is only a hint: the host decides */
+	switch (nr) {
+	case SYS_futex:
+		return !futex_thread_bound(args[1]);
+	case SYS_open:
+		return !names_thread_self(args[0]);
+	case SYS_openat:
+	case SYS_openat2:
+		return !names_thread_self(args[1]);
+	case SYS_read: case SYS_readv: case SYS_dup: case SYS_fcntl:
+		return !is_signalfd(args[0]);
+	case SYS_poll: case SYS_select: case SYS_epoll_wait: case SYS_io_uring_enter:
+		return __atomic_load_n(&nr_signalfds, __ATOMIC_RELAXED) == 0;
+	default:
+		return true;
+	}
+}
+
+bool forward_quick(long nr)
+{
+	switch (nr) {
+	case SYS_getpid: case SYS_getppid: case SYS_getuid: case SYS_geteuid:
+	case SYS_getgid: case SYS_getegid: case SYS_getpgrp: case SYS_getpgid: case SYS_getsid:
+	case SYS_getgroups: case SYS_getresuid: case SYS_getresgid:
+	case SYS_uname: case SYS_umask: case SYS_getcwd: case SYS_sysinfo: case SYS_times:
+	case SYS_time: case SYS_gettimeofday: case SYS_getrlimit: case SYS_prlimit64:
+	case SYS_lseek: case SYS_fstat: case SYS_stat: case SYS_lstat: case SYS_newfstatat:
+	case SYS_statx: case SYS_statfs: case SYS_fstatfs: case SYS_access: case SYS_faccessat:
+	case SYS_faccessat2: case SYS_readlink: case SYS_readlinkat:
+	case SYS_dup: case SYS_pipe: case SYS_pipe2: case SYS_eventfd2: case SYS_epoll_create1:
+	case SYS_epoll_ctl: case SYS_socket: case SYS_socketpair: case SYS_getsockname:
+	case SYS_getpeername: case SYS_getsockopt: case SYS_setsockopt: case SYS_bind:
+	case SYS_listen: case SYS_shutdown:
+	case SYS_madvise: case SYS_mincore: case SYS_chdir: case SYS_fchdir:
+	case SYS_mkdir: case SYS_mkdirat: case SYS_rmdir: case SYS_unlink: case SYS_unlinkat:
+	case SYS_rename: case SYS_renameat: case SYS_renameat2: case SYS_link: case SYS_linkat:
+	case SYS_symlink: case SYS_symlinkat: case SYS_chmod: case SYS_fchmod: case SYS_fchmodat:
+	case SYS_chown: case SYS_fchown: case SYS_lchown: case SYS_fchownat:
+	case SYS_utimensat: case SYS_getrandom: case SYS_memfd_create: case SYS_timerfd_create:
+	case SYS_timerfd_settime: case SYS_timerfd_gettime: case SYS_setitimer: case SYS_getitimer:
+	case SYS_alarm: case SYS_timer_settime: case SYS_timer_gettime: case SYS_timer_delete:
+		return true;
+	default:
+		return false;
+	}
+}
