@@ -137,6 +137,10 @@ bool forward_server_may_run(long nr, const long args[6])
 		return !names_thread_self(args[1]);
 	case SYS_read: case SYS_readv: case SYS_dup: case SYS_fcntl:
 		return !is_signalfd(args[0]);
+	case SYS_wait4: /* __WNOTHREAD: only the calling thread's children */
+		return !(args[2] & 0x20000000);
+	case SYS_waitid:
+		return !(args[3] & 0x20000000);
 	case SYS_poll: case SYS_select: case SYS_epoll_wait: case SYS_io_uring_enter:
 		return __atomic_load_n(&nr_signalfds, __ATOMIC_RELAXED) == 0;
 	default:

@@ -15,9 +15,11 @@ import sys
 import tempfile
 
 # A reduced set, for CI time; one of each kind.
-ONLY = ["getpid", "getpid-norewrite", "kvm-floor", "page-fault", "trap", "ptrace", "python3"]
+ONLY = ["getpid", "getpid-norewrite", "getpid-exitless", "kvm-floor", "page-fault", "trap", "ptrace",
+        "python3", "python3-exitless"]
 # These work under dune today: their dune side must have been measured.
-MUST_RUN_UNDER_DUNE = {"getpid", "getpid-norewrite", "page-fault", "trap", "ptrace", "python3"}
+MUST_RUN_UNDER_DUNE = {"getpid", "getpid-norewrite", "getpid-exitless", "page-fault", "trap", "ptrace",
+                       "python3", "python3-exitless"}
 REPS = 2
 failures = []
 
