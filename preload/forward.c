@@ -370,8 +370,8 @@ void forward_take_over(struct guest *g, struct vcpu *v)
 
 	v->regs_dirty = true;
 	if (s == FWD_IDLE) {
-		if (at == FWD_DONE_SYSRET)
-			return; /* answered: rax holds it, sysretq is next */
+		if (at == FWD_SYSRET || at == FWD_DONE_SYSRET)
+			return; /* settled already: rax holds the answer, sysretq is next */
 		/* Not posted (or bounced): back to the program's syscall
 		 * instruction, with rax the number, as before it ran. */
 		r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
