@@ -468,6 +468,15 @@ static int dev_fork_child(struct vcpu *v, const struct vma_list *covered,
 	return 0;
 }
 
+/* The module runs without VPID, so every VM exit, the one that brought this
+ * request included, already dropped the guest's translations. It has no
+ * way yet to load another root. */
+static int dev_load_cr3(struct vcpu *v, uint64_t cr3)
+{
+	(void)v;
+	return cr3 == dev_to_phys((uint64_t)dune_guest.pt.pml4) ? 0 : -ENOTSUP;
+}
+
 const struct backend_ops dev_backend = {
 	.name = "dev",
 	.kind = 2,
@@ -482,6 +491,7 @@ const struct backend_ops dev_backend = {
 	.clear_exit_request = dev_clear_exit_request,
 	.save_fpu = dev_save_fpu,
 	.load_fpu = dev_load_fpu,
+	.load_cr3 = dev_load_cr3,
 	.fork_prepare = dev_fork_prepare,
 	.fork_child = dev_fork_child,
 };

@@ -101,6 +101,7 @@ struct vcpu {
 	struct vcpu_signals sig;
 	struct vcpu *next_all;    /* every vCPU of the process, for the report */
 	struct vcpu_hook hook;
+	struct libdune_vcpu *libdune; /* after dune_enter (libdune.c); NULL before */
 };
 
 /* At the lowest address of every host stack: how a signal handler, which
