@@ -42,6 +42,7 @@ struct libdune_vcpu {
 	bool user;                 /* the vCPU runs user-mode code now */
 	struct guest_regs kernel;  /* where dune_jump_to_user returns */
 	uint64_t mask;             /* the signal mask user mode suspended */
+	uint8_t fpu[4096] __attribute__((aligned(64))); /* the kernel's, at dune_jump_to_user */
 };
 
 static struct {
@@ -209,6 +210,8 @@ static void end_session(struct guest *g, struct vcpu *v, long ret)
 	lv->user = false;
 	lv->session = false;
 	signal_set_mask(lv->mask);
+	if (g->backend->load_fpu(v, lv->fpu))
+		vcpu_die(g, v, "libdune: cannot restore the kernel's FPU state");
 	k.rax = (uint64_t)ret;
 	program_regs_set(g, v, &k);
 }
@@ -227,6 +230,8 @@ static long jump_to_user(struct guest *g, struct vcpu *v, uint64_t tf_addr)
 	memcpy(&tf, (const void *)tf_addr, sizeof(tf));
 	if (program_regs_get(g, v, &lv->kernel))
 		return -EAGAIN;
+	if ((r = g->backend->save_fpu(v, lv->fpu)))
+		return r;
 	if ((r = switch_root(g, v, true)))
 		return r;
 	lv->session = true;
