@@ -225,6 +225,8 @@ static long jump_to_user(struct guest *g, struct vcpu *v, uint64_t tf_addr)
 
 	if (lv->session)
 		return -EBUSY;
+	if (g->cfg.ring == 0) /* user mode would run at CPL0 too: no isolation */
+		return -ENOTSUP;
 	if (!mem_user_access(g, tf_addr, sizeof(tf), PROT_READ))
 		return -EFAULT;
 	memcpy(&tf, (const void *)tf_addr, sizeof(tf));
