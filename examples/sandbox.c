@@ -1,9 +1,10 @@
 /* sandbox: run untrusted code at ring 3 and filter its syscalls.
  *
- *   sandbox [MODE...]     (modes: polite, snoop, leak, escape; default: all)
+ *   sandbox [MODE...] [PLUGIN]   (modes: polite, snoop, leak, escape; default: all)
  *
  * The untrusted code is a plugin built without libc (untrusted.c), loaded
- * with dlopen; its pages and a stack are the only ones marked PTE_U, so user
+ * with dlopen (PLUGIN, a path with a slash, or untrusted.so next to this
+ * program); its pages and a stack are the only ones marked PTE_U, so user
  * mode sees nothing else of the process. Every syscall it makes comes to
  * on_syscall, which lets write (to stdout, from the plugin's own memory),
  * getpid and exit through and fails the rest with EPERM. A fault in user
@@ -133,12 +134,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "sandbox: cannot enter dune\n");
 		return 1;
 	}
-	/* The plugin sits next to this program. */
+	/* The plugin sits next to this program, unless named. */
 	n = readlink("/proc/self/exe", path, sizeof(path) - 32);
 	if (n <= 0)
 		return 1;
 	path[n] = 0;
 	strcpy(strrchr(path, '/') + 1, "untrusted.so");
+	if (argc > 1 && strchr(argv[argc - 1], '/'))
+		snprintf(path, sizeof(path), "%s", argv[--argc]);
 	plugin_path = path;
 	plugin = dlopen(path, RTLD_NOW);
 	entry = plugin ? (void (*)(long, uint64_t))dlsym(plugin, "untrusted_entry") : NULL;

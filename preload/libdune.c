@@ -12,7 +12,8 @@
  *  - user mode (dune_jump_to_user) runs on a second page table that holds
  *    only the pages whose entries have PTE_U (dune.h) and the runtime's own
  *    supervisor pages; it is filled from the program's table on user-mode
- *    page faults, and dropped whenever the program flushes its TLB;
+ *    page faults, and dropped whenever the program flushes its TLB or the
+ *    mirror of the host's mappings changes;
  *  - the few privileged instructions a kernel written for the original uses
  *    (mov to and from CR0/2/3/4, invlpg, cli, sti) fault at CPL3 and are
  *    emulated here.
@@ -53,6 +54,7 @@ static struct {
 	struct page_table user;    /* user mode's table, when user_valid */
 	bool user_valid;
 	size_t user_reserved;      /* g->reserved.n when user was made */
+	uint64_t user_gen;         /* g->mirror_gen then */
 } ld;
 
 static uint64_t root_phys(struct guest *g, const struct page_table *pt)
@@ -68,7 +70,7 @@ static int user_table(struct guest *g)
 {
 	int r;
 
-	if (ld.user_valid && ld.user_reserved == g->reserved.n)
+	if (ld.user_valid && ld.user_reserved == g->reserved.n && ld.user_gen == g->mirror_gen)
 		return 0;
 	ld.user = (struct page_table){ .to_phys = g->pt.to_phys, .to_virt = g->pt.to_virt };
 	/* The old table's pages are leaked: on a shadow-paging host a table
@@ -84,6 +86,7 @@ static int user_table(struct guest *g)
 	}
 	ld.user_valid = true;
 	ld.user_reserved = g->reserved.n;
+	ld.user_gen = g->mirror_gen;
 	return 0;
 }
 
@@ -110,9 +113,9 @@ static int flush_tlb(struct guest *g, struct vcpu *v)
 
 /* A page fault in user mode: copy the program's entry into user mode's
  * table if it lets user mode make this access. 1: retry the access. */
-static int user_fault_fill(struct guest *g, uint64_t addr, uint64_t error)
+static int user_fault_fill(struct guest *g, struct vcpu *v, uint64_t addr, uint64_t error)
 {
-	uint64_t *leaf, *have, e;
+	uint64_t *leaf, *have, e, *root = ld.user.pml4;
 	int level, have_level, ok = 0;
 
 	dune_lock(&g->lock);
@@ -130,6 +133,9 @@ static int user_fault_fill(struct guest *g, uint64_t addr, uint64_t error)
 			e | PTE_U, level) == 0;
 out:
 	dune_unlock(&g->lock);
+	/* A table remade since the vCPU loaded it: load the new one. */
+	if (ok && ld.user.pml4 != root && g->backend->load_cr3(v, root_phys(g, &ld.user)))
+		return 0;
 	return ok;
 }
 
@@ -466,7 +472,7 @@ bool libdune_exception(struct guest *g, struct vcpu *v, int vec, uint64_t error)
 	if (!lv)
 		return false;
 	if (lv->user) {
-		if (vec == 14 && user_fault_fill(g, addr, error))
+		if (vec == 14 && user_fault_fill(g, v, addr, error))
 			return true;
 		if (!(ld.vectors & (1u << vec))) {
 			/* No handler: user mode ends, dune_jump_to_user returns -EFAULT. */

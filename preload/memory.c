@@ -77,6 +77,7 @@ static int sync_range(struct guest *g, uint64_t start, uint64_t end)
 	uint64_t at = start;
 	int r;
 
+	g->mirror_gen++; /* copies of the tables (libdune's user mode) are stale */
 	start = align_down(start, PAGE_SIZE);
 	end = align_up(end, PAGE_SIZE);
 	at = start;

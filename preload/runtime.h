@@ -140,6 +140,7 @@ struct guest {
 	int log_fd;                /* where trace lines go (the policy's log), or -1 */
 	struct vcpu *all_vcpus;    /* through vcpu.next_all, under lock */
 	struct vcpu_stats exited_stats; /* what threads that have exited counted */
+	uint64_t mirror_gen;       /* bumped by every change of the mirror (libdune.c) */
 };
 
 extern struct guest dune_guest;
