@@ -161,3 +161,25 @@ Test(libdune_examples, lazy_allocation_from_the_fault_handler)
 		      "lazy-alloc: reading them again: 0 faults\n"
 		      "lazy-alloc: 500 pages never written: 500 faults, 500 read zero\n", 0);
 }
+
+Test(libdune, api_works_at_ring0_too)
+{
+	static const char *const ring0[] = { "DUNE_RING=0", NULL };
+
+	expect_output(ARGV(TEST_PROGRAM_DIR "/original_api"), ring0, 1,
+		      "hello: entered dune\n"
+		      "read while read-only: 1\n"
+		      "write faulted 1 time(s) at page offset 1, protection, write yes; value now 42\n"
+		      "second write: 1 fault(s) in all\n", 0);
+}
+
+Test(libdune_examples, user_mode_is_refused_at_ring0)
+{
+	static const char *const ring0[] = { "DUNE_RING=0", NULL };
+
+	/* User mode would run at CPL0 as well: dune_jump_to_user says -ENOTSUP. */
+	expect_output(ARGV(EXAMPLES "/sandbox", "polite"), ring0, 1,
+		      "run polite\n"
+		      "run polite: ended with -95\n"
+		      "sandbox: secret still 0x5ec7e7\n", 0);
+}
