@@ -96,6 +96,19 @@ Test(libdune, forked_child_keeps_handlers_and_tables)
 		      "parent: faults 0\n", 0);
 }
 
+Test(libdune, threads_enter_and_take_their_own_faults)
+{
+	expect_output(ARGV(TEST_PROGRAM_DIR "/libdune_probe", "thread"), NULL, 1,
+		      "thread: returned 0, faults 1\n", 0);
+}
+
+Test(libdune, program_code_runs_at_cpl3_virtual_ring0)
+{
+	expect_output(ARGV(TEST_PROGRAM_DIR "/libdune_probe", "cpl"), NULL, 1,
+		      "cpl 3, xgetbv: x87 and SSE on: yes\n"
+		      "rdtscp ran: yes\n", 0);
+}
+
 Test(libdune_examples, sandbox_filters_syscalls_and_stops_faults)
 {
 	static const char out[] =

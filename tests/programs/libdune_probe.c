@@ -1,7 +1,8 @@
 /* libdune_probe: one libdune feature per mode, one line per check.
  *
- *   libdune_probe cr3|accessed|intr|map-phys|walk|fork
+ *   libdune_probe cr3|accessed|intr|map-phys|walk|fork|thread|cpl
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,13 +170,54 @@ static int fork_mode(void)
 	return 0;
 }
 
+static void *thread_main(void *arg)
+{
+	volatile uint8_t *page = arg;
+
+	if (dune_enter())
+		return (void *)1;
+	dune_vm_mprotect(pgroot, (void *)page, PGSIZE, PERM_R);
+	page[0] = 9; /* the handler runs on this thread's vCPU */
+	return (void *)(uintptr_t)(page[0] == 9 ? 0 : 2);
+}
+
+static int thread_mode(void)
+{
+	volatile uint8_t *page = page_new();
+	pthread_t t;
+	void *ret;
+
+	dune_register_pgflt_handler(count_fault);
+	if (pthread_create(&t, NULL, thread_main, (void *)page) || pthread_join(t, &ret))
+		return 1;
+	printf("thread: returned %ld, faults %d\n", (long)(uintptr_t)ret, faults);
+	return 0;
+}
+
+/* Virtual ring 0: the program's code is at CPL3, where instructions a PVM
+ * host cannot emulate at CPL0 (xgetbv, rdtscp) run natively. */
+static int cpl(void)
+{
+	struct dune_info info;
+	uint32_t lo, hi, aux;
+
+	if (dune_query(&info))
+		return 1;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	printf("cpl %u, xgetbv: x87 and SSE on: %s\n", info.cpl, (lo & 3) == 3 ? "yes" : "no");
+	__asm__ volatile("rdtscp" : "=a"(lo), "=d"(hi), "=c"(aux));
+	printf("rdtscp ran: %s\n", lo | hi ? "yes" : "no");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
 		const char *name;
 		int (*fn)(void);
 	} modes[] = { { "cr3", cr3 }, { "accessed", accessed }, { "intr", intr },
-		      { "map-phys", map_phys }, { "walk", walk }, { "fork", fork_mode } };
+		      { "map-phys", map_phys }, { "walk", walk }, { "fork", fork_mode },
+		      { "thread", thread_mode }, { "cpl", cpl } };
 
 	if (argc != 2)
 		return 2;
