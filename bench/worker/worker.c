@@ -38,6 +38,7 @@ static const struct {
 	{ "track-mprotect", measure_track_mprotect },
 	{ "track-dirty", measure_track_dirty },
 	{ "libdune-prot1", measure_libdune_prot1 },
+	{ "libdune-trap", measure_libdune_trap },
 };
 
 /* 1 when dune runs us: its identification syscall fails with ENOSYS natively.

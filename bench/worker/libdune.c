@@ -1,4 +1,6 @@
-/* gctrack.c: a garbage collector's write tracking, two ways (see
+/* libdune.c: the libdune measurements, each against Linux's own way.
+ *
+ * A garbage collector's write tracking, two ways (see
  * examples/dirty-track.c for the same with a correctness check per round).
  * One operation is one round: start tracking over HEAP_PAGES pages, let the
  * mutator write WRITES words at pseudo-random pages, find the pages written.
@@ -7,7 +9,9 @@
  *   track-dirty     libdune: clear PTE_D on every page, one TLB flush, read
  *                   PTE_D back (dune only: no fault while the mutator runs).
  * Also libdune's own prot1: dune_vm_mprotect one page, write, the page-fault
- * handler makes it writable again (Appel and Li's prot1 at "ring 0"). */
+ * handler makes it writable again (Appel and Li's prot1 at "ring 0"), and
+ * libdune's trap: the page-fault handler skips a store to a read-only page
+ * (as "trap" does with a SIGSEGV handler). */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -172,6 +176,46 @@ int measure_libdune_prot1(long iterations, double *ns_per_op, char *why, size_t 
 	}
 	*ns_per_op = (now_ns() - t0) / iterations;
 	dune_register_pgflt_handler(NULL);
+	if (faults == warm + iterations)
+		return MEASURE_OK;
+	snprintf(why, len, "the handler saw %ld faults, not %ld", faults, warm + iterations);
+	return MEASURE_FAILED;
+}
+
+void bench_trap_store(volatile char *p);
+extern const char bench_trap_resume[];
+
+static void skip_store(uintptr_t addr, uint64_t fec, struct dune_tf *tf)
+{
+	(void)addr, (void)fec;
+	faults++;
+	if (tf->rip == (uint64_t)(uintptr_t)bench_trap_store)
+		tf->rip = (uint64_t)(uintptr_t)bench_trap_resume;
+}
+
+int measure_libdune_trap(long iterations, double *ns_per_op, char *why, size_t len)
+{
+	long warm = iterations / 10 + 2;
+	char *p;
+	double t0;
+
+	if (libdune_setup(why, len))
+		return MEASURE_FAILED;
+	p = mmap(NULL, PGSIZE, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED) {
+		snprintf(why, len, "mmap: %s", strerror(errno));
+		return MEASURE_FAILED;
+	}
+	dune_register_pgflt_handler(skip_store);
+	faults = 0;
+	for (long i = 0; i < warm; i++)
+		bench_trap_store(p);
+	t0 = now_ns();
+	for (long i = 0; i < iterations; i++)
+		bench_trap_store(p);
+	*ns_per_op = (now_ns() - t0) / iterations;
+	dune_register_pgflt_handler(NULL);
+	munmap(p, PGSIZE);
 	if (faults == warm + iterations)
 		return MEASURE_OK;
 	snprintf(why, len, "the handler saw %ld faults, not %ld", faults, warm + iterations);
