@@ -153,7 +153,17 @@ void table_print(FILE *to, const struct options *o, const struct machine *m, con
 	fputc('\n', to);
 	print_floor(to, results, n);
 	if (stand_in)
-		fprintf(to, "* dune's side: its policy tracing every getpid (bench/trace-getpid.conf)\n");
+		for (size_t i = 0; i < n; i++) {
+			const struct result *x = &results[i];
+
+			if (!x->selected || !x->b->dune_note || !x->dune_side.ok)
+				continue;
+			if (x->b->kind == KIND_INTERPOSE)
+				fprintf(to, "* %s, dune's side: its policy tracing every getpid "
+					    "(bench/trace-getpid.conf)\n", x->b->name);
+			else
+				fprintf(to, "* %s, dune's side: %s\n", x->b->name, x->b->dune_note);
+		}
 	for (int i = 0; i < notes.n; i++)
 		fprintf(to, "[%d] %s\n", i + 1, notes.text[i]);
 }

@@ -69,6 +69,7 @@ void dune_vmx_exit(void);
 struct dune_vcpu *dune_vcpu_create(struct dune_vm *vm, const struct dune_vcpu_setup *setup);
 void dune_vcpu_free(struct dune_vcpu *v);
 int dune_vcpu_run(struct dune_vcpu *v, struct dune_run *run);
+int dune_vcpu_set_cr3(struct dune_vcpu *v, u64 cr3);
 void dune_invept(struct dune_vm *vm);
 u64 dune_gpa_limit(void);
 int dune_set_window(struct dune_vm *vm, const struct dune_window *w);

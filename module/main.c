@@ -55,6 +55,17 @@ static long vcpu_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 	if (current->mm != v->vm->mm)
 		return -EIO;
+	if (cmd == DUNE_SET_CR3) {
+		u64 cr3;
+
+		if (copy_from_user(&cr3, (void __user *)arg, sizeof(cr3)))
+			return -EFAULT;
+		if (!mutex_trylock(&v->run_lock))
+			return -EBUSY;
+		r = dune_vcpu_set_cr3(v, cr3);
+		mutex_unlock(&v->run_lock);
+		return r;
+	}
 	if (cmd != DUNE_RUN)
 		return -ENOTTY;
 	if (copy_from_user(&run, (void __user *)arg, sizeof(run)))
@@ -111,7 +122,7 @@ static long dune_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case DUNE_GET_LAYOUT:
 		layout = (struct dune_layout){
 			.version = DUNE_API_VERSION,
-			.flags = fastpath_available ? DUNE_LAYOUT_FASTPATH : 0,
+			.flags = (fastpath_available ? DUNE_LAYOUT_FASTPATH : 0) | DUNE_LAYOUT_SET_CR3,
 			.gpa_limit = dune_gpa_limit(),
 			.run_size = sizeof(struct dune_run),
 			.max_syscall = min(NR_syscalls, DUNE_FASTPATH_BITS),

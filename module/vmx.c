@@ -680,6 +680,21 @@ static int enter_guest(struct dune_vcpu *v)
 	return failed;
 }
 
+/* A new page-table root for the guest: a page-aligned guest-physical address. */
+int dune_vcpu_set_cr3(struct dune_vcpu *v, u64 cr3)
+{
+	int r;
+
+	if (cr3 & ~PAGE_MASK & ~0x18ull || cr3 >= dune_gpa_limit())
+		return -EINVAL;
+	preempt_disable();
+	r = vcpu_load(v);
+	if (!r)
+		vmcs_write(GUEST_CR3, cr3);
+	preempt_enable();
+	return r;
+}
+
 int dune_vcpu_run(struct dune_vcpu *v, struct dune_run *run)
 {
 	struct dune_guest_regs *g = &v->regs;

@@ -45,6 +45,10 @@ struct backend_ops {
 	/* The guest's FPU/vector state as a standard-format 4 KiB XSAVE image. */
 	int (*save_fpu)(struct vcpu *v, void *xsave);
 	int (*load_fpu)(struct vcpu *v, const void *xsave);
+	/* libdune: make cr3 the vCPU's page-table root (a guest-physical
+	 * address) and drop every translation it cached, even when cr3 is the
+	 * root it has. -ENOTSUP where the backend cannot switch roots. */
+	int (*load_cr3)(struct vcpu *v, uint64_t cr3);
 	/* Before fork: save what the child cannot read from the parent's vCPU. */
 	int (*fork_prepare)(struct vcpu *v);
 	/* In a forked child, whose inherited VM is unusable: make a new VM over

@@ -35,6 +35,7 @@ _Static_assert(PORT_SYSCALL_SITE == DUNE_PORT_SYSCALL_SITE, "site port");
 struct dev_vcpu_state {
 	struct dune_run run;
 	uint8_t *fpu;            /* the guest's XSAVE image, xsave_size bytes */
+	bool user_root;          /* on libdune's user-mode page table */
 };
 
 static int dev_fd = -1;
@@ -110,13 +111,18 @@ static const int fast_syscalls[] = {
 /* DUNE_DEV_FASTPATH=0: every syscall comes back to user space, as with KVM
  * (read once at open, for measurements). */
 static bool fastpath_off;
+/* vCPUs running libdune's user mode: every syscall there is the program's
+ * handler's to judge, so the module may run none itself meanwhile (the set
+ * is the VM's: other threads lose the fast path for that time, nothing else). */
+static int user_mode_vcpus;
 
 static int set_fastpath(void)
 {
 	struct dune_fastpath fp;
 
 	memset(&fp, 0, sizeof(fp));
-	if (!(layout.flags & DUNE_LAYOUT_FASTPATH) || fastpath_off)
+	if (!(layout.flags & DUNE_LAYOUT_FASTPATH) || fastpath_off ||
+	    __atomic_load_n(&user_mode_vcpus, __ATOMIC_ACQUIRE))
 		return (int)raw_ioctl(dev_fd, DUNE_SET_FASTPATH, &fp);
 	for (size_t i = 0; i < sizeof(fast_syscalls) / sizeof(fast_syscalls[0]); i++) {
 		const struct policy_syscall *rule = policy_syscall(&dune_guest.policy, fast_syscalls[i]);
@@ -468,6 +474,29 @@ static int dev_fork_child(struct vcpu *v, const struct vma_list *covered,
 	return 0;
 }
 
+/* The module runs without VPID, so every VM exit, the one that brought this
+ * request included, already dropped the guest's translations: only a new
+ * root needs telling, where the module can take one. */
+static int dev_load_cr3(struct vcpu *v, uint64_t cr3)
+{
+	bool user = cr3 != dev_to_phys((uint64_t)dune_guest.pt.pml4);
+	struct dev_vcpu_state *s = v->backend_state;
+	int r;
+
+	if (!user && !s->user_root)
+		return 0; /* a flush */
+	if (!(layout.flags & DUNE_LAYOUT_SET_CR3))
+		return -ENOTSUP;
+	if ((r = (int)raw_ioctl(v->fd, DUNE_SET_CR3, &cr3)))
+		return r;
+	if (user != s->user_root) {
+		__atomic_add_fetch(&user_mode_vcpus, user ? 1 : -1, __ATOMIC_ACQ_REL);
+		s->user_root = user;
+		return set_fastpath();
+	}
+	return 0;
+}
+
 const struct backend_ops dev_backend = {
 	.name = "dev",
 	.kind = 2,
@@ -482,6 +511,7 @@ const struct backend_ops dev_backend = {
 	.clear_exit_request = dev_clear_exit_request,
 	.save_fpu = dev_save_fpu,
 	.load_fpu = dev_load_fpu,
+	.load_cr3 = dev_load_cr3,
 	.fork_prepare = dev_fork_prepare,
 	.fork_child = dev_fork_child,
 };

@@ -208,6 +208,8 @@ void exception_handle(struct guest *g, struct vcpu *v)
 		snprintf(why, sizeof(why), "exception %d in dune's own guest stubs", vec);
 		vcpu_die(g, v, why);
 	}
+	if (libdune_exception(g, v, vec, error)) /* false at once without libdune */
+		return;
 	if (vec == 14) {
 		uint64_t cr2 = g->backend->fault_address(v);
 		int fixed;

@@ -451,8 +451,7 @@ void forward_before_run(struct guest *g, struct vcpu *v)
 		raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)qword(v, FWD_MASK), 8, 0, 0);
 }
 
-/* Servers would no longer act as the thread would: every call exits now. */
-static void disable_all(struct guest *g)
+void forward_disable(struct guest *g)
 {
 	__atomic_store_n(&disabled, true, __ATOMIC_RELEASE);
 	dune_lock(&g->lock);
@@ -475,13 +474,13 @@ void forward_after_syscall(struct guest *g, struct vcpu *v, long nr, const long 
 	case SYS_setresuid: case SYS_setresgid: case SYS_setfsuid: case SYS_setfsgid:
 	case SYS_setgroups: case SYS_capset: case SYS_seccomp: case SYS_unshare: case SYS_setns:
 	case SYS_landlock_restrict_self: case SYS_personality:
-		disable_all(g);
+		forward_disable(g);
 		break;
 	case SYS_prctl:
 		switch (args[0]) {
 		case 8: case 22: case 24: case 28: case 38: case 47:
 			/* KEEPCAPS, SECCOMP, CAPBSET_DROP, SECUREBITS, NO_NEW_PRIVS, CAP_AMBIENT */
-			disable_all(g);
+			forward_disable(g);
 		}
 		break;
 	}

@@ -36,6 +36,10 @@ void forward_on_exit(struct guest *g, struct vcpu *v, long nr);
 void forward_after_syscall(struct guest *g, struct vcpu *v, long nr, const long args[6], long ret);
 /* forward.c: before each run: the server takes the thread's signal mask from here. */
 void forward_before_run(struct guest *g, struct vcpu *v);
+/* forward.c: servers would no longer act as the thread would (its
+ * credentials changed, a seccomp filter, libdune's user mode whose calls
+ * go to the program's handler): every call exits from now on. */
+void forward_disable(struct guest *g);
 /* forward.c: in a forked child: no server yet. */
 void forward_after_fork(struct guest *g, struct vcpu *v);
 /* forward.c: the kernel gave the server thread (stack base below) a signal. */

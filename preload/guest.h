@@ -20,6 +20,8 @@ void syscall_execute(struct guest *g, struct vcpu *v);
 /* The runtime's private syscall by which a hook hands back its result
  * (hookret.S); like DUNE_SYSCALL_QUERY, it does not exist natively. */
 #define DUNE_SYSCALL_HOOK_RETURN 0x44554e48L
+/* libdune's requests to the runtime (libdune/abi.h). */
+#define DUNE_SYSCALL_LIBDUNE 0x44554e4cL
 
 /* enforce.c: read the policy for this program (errors are fatal, status
  * 126) and let it set what the environment did not (ring, report). */
@@ -95,6 +97,13 @@ void exception_signal(struct guest *g, struct vcpu *v, int vec, uint64_t error, 
 		      int signo);
 /* exception.c: end the process by sig, as the kernel's default action would. */
 __attribute__((noreturn)) void die_by_signal(struct guest *g, int sig);
+
+/* libdune.c: a libdune request, or any syscall of user mode: true when
+ * handled (the caller does nothing more). */
+bool libdune_syscall(struct guest *g, struct vcpu *v);
+/* libdune.c: an exception for libdune's handlers, or its own to fix: true
+ * when handled. */
+bool libdune_exception(struct guest *g, struct vcpu *v, int vec, uint64_t error);
 
 /* rewrite.c: turn the syscall instruction at site into a direct exit. */
 void rewrite_init(void);

@@ -438,6 +438,23 @@ static int kvm_load_fpu(struct vcpu *v, const void *xsave)
 	return xioctl(v->fd, KVM_SET_XSAVE, (void *)xsave);
 }
 
+/* KVM drops the vCPU's translations when KVM_SET_SREGS changes CR3 (the MMU
+ * context is reset and reloaded). To flush without switching, alternate the
+ * page-level write-through bit (PWT), which is harmless for the root table. */
+#define CR3_PWT 0x8ull
+
+static int kvm_load_cr3(struct vcpu *v, uint64_t cr3)
+{
+	struct kvm_sregs s;
+	int r = xioctl(v->fd, KVM_GET_SREGS, &s);
+
+	if (r)
+		return r;
+	s.cr3 = (s.cr3 & ~CR3_PWT) == cr3 ? s.cr3 ^ CR3_PWT : cr3;
+	s.tr.type = tss_type; /* KVM reports it busy; see tss_type */
+	return xioctl(v->fd, KVM_SET_SREGS, &s);
+}
+
 static int kvm_fork_prepare(struct vcpu *v)
 {
 	struct kvm_vcpu_state *s = v->backend_state;
@@ -485,6 +502,7 @@ const struct backend_ops kvm_backend = {
 	.clear_exit_request = kvm_clear_exit_request,
 	.save_fpu = kvm_save_fpu,
 	.load_fpu = kvm_load_fpu,
+	.load_cr3 = kvm_load_cr3,
 	.fork_prepare = kvm_fork_prepare,
 	.fork_child = kvm_fork_child,
 };

@@ -22,7 +22,7 @@
 #define POOL_SIZE    (1ull << 30)   /* address space reserved for page-table pages */
 #define MAPS_MAX     (16ull << 20)
 
-static uint8_t *pool_next, *pool_end;
+static uint8_t *pool_start, *pool_next, *pool_end;
 
 static uint64_t align_down(uint64_t x, uint64_t a) { return x & ~(a - 1); }
 static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) & ~(a - 1); }
@@ -77,6 +77,7 @@ static int sync_range(struct guest *g, uint64_t start, uint64_t end)
 	uint64_t at = start;
 	int r;
 
+	g->mirror_gen++; /* copies of the tables (libdune's user mode) are stale */
 	start = align_down(start, PAGE_SIZE);
 	end = align_up(end, PAGE_SIZE);
 	at = start;
@@ -199,7 +200,7 @@ int mem_init(struct guest *g)
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (pool < 0 && pool > -4096)
 		return -ENOMEM;
-	pool_next = (uint8_t *)pool;
+	pool_start = pool_next = (uint8_t *)pool;
 	pool_end = pool_next + POOL_SIZE;
 	if (vma_set(&g->reserved, (uint64_t)pool_next, (uint64_t)pool_end, 0))
 		return -ENOMEM;
@@ -412,6 +413,12 @@ static int user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
 		a = v->end;
 	}
 	return 1;
+}
+
+void mem_pool_range(uint64_t *start, uint64_t *end)
+{
+	*start = (uint64_t)pool_start;
+	*end = (uint64_t)pool_end;
 }
 
 int mem_user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)

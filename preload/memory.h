@@ -23,6 +23,9 @@ void *mem_alloc_server_stack(struct guest *g, struct vcpu *v);
  * Returns 1 if so, 0 where the kernel would answer EFAULT. Takes g->lock. */
 int mem_user_access(struct guest *g, uint64_t addr, uint64_t len, int prot);
 
+/* The range page-table pages come from (libdune maps it for the program). */
+void mem_pool_range(uint64_t *start, uint64_t *end);
+
 /* Mirror a change the host just made (after the syscall succeeded). */
 int mem_mapped(struct guest *g, uint64_t start, uint64_t len, int prot);
 int mem_unmapped(struct guest *g, uint64_t start, uint64_t len);

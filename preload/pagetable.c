@@ -145,3 +145,27 @@ uint64_t pt_flags_for_prot(int prot, int user)
 		f |= PTE_U;
 	return f;
 }
+
+int pt_install(struct page_table *pt, uint64_t va, uint64_t leaf, int level)
+{
+	uint64_t *table = pt->pml4;
+
+	if (level != 1 && level != 2)
+		return -EINVAL;
+	for (int l = 4; l > level; l--) {
+		uint64_t *e = &table[(va >> (12 + 9 * (l - 1))) & 511];
+
+		if (!(*e & PTE_P)) {
+			uint64_t *sub = new_table(pt);
+
+			if (!sub)
+				return -ENOMEM;
+			*e = phys(pt, (uint64_t)(uintptr_t)sub) | TABLE_FLAGS;
+		} else if (*e & PTE_PS) {
+			return -EEXIST;
+		}
+		table = table_of(pt, *e);
+	}
+	table[(va >> (12 + 9 * (level - 1))) & 511] = leaf;
+	return 0;
+}

@@ -42,6 +42,11 @@ int pt_set(struct page_table *pt, uint64_t start, uint64_t end, uint64_t flags);
 /* The leaf entry that maps va (level 1 for 4 KiB, 2 for 2 MiB), or NULL. */
 uint64_t *pt_lookup(const struct page_table *pt, uint64_t va, int *level);
 
+/* Store a raw leaf entry for va at level 1 (4 KiB) or 2 (2 MiB, leaf has
+ * PTE_PS), making the tables above it. Returns 0, -ENOMEM, or -EEXIST where
+ * a larger page already maps va. */
+int pt_install(struct page_table *pt, uint64_t va, uint64_t leaf, int level);
+
 /* PTE flags for host protections (PROT_*); 0 for PROT_NONE. */
 uint64_t pt_flags_for_prot(int prot, int user);
 

@@ -122,6 +122,7 @@ struct vcpu {
 	struct vcpu *next_all;    /* every vCPU of the process, for the report */
 	struct vcpu_hook hook;
 	struct vcpu_forward fwd;
+	struct libdune_vcpu *libdune; /* after dune_enter (libdune.c); NULL before */
 };
 
 /* At the lowest address of every host stack: how a signal handler, which
@@ -161,6 +162,7 @@ struct guest {
 	int log_fd;                /* where trace lines go (the policy's log), or -1 */
 	struct vcpu *all_vcpus;    /* through vcpu.next_all, under lock */
 	struct vcpu_stats exited_stats; /* what threads that have exited counted */
+	uint64_t mirror_gen;       /* bumped by every change of the mirror (libdune.c) */
 };
 
 extern struct guest dune_guest;

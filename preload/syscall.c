@@ -139,6 +139,9 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 
 	if ((unsigned long)nr < NR_SYSCALLS_TRACKED)
 		v->stats.syscalls[nr]++;
+	/* libdune's requests, and every call of its user mode, are libdune's. */
+	if (__builtin_expect(nr == DUNE_SYSCALL_LIBDUNE || v->libdune, 0) && libdune_syscall(g, v))
+		return;
 	/* dune's own calls are the runtime's business, not the policy's. */
 	if (nr == DUNE_SYSCALL_QUERY) {
 		v->regs->rax = (uint64_t)query(g, v, v->regs->rdi);

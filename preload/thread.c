@@ -91,6 +91,7 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 	}
 	v->exits = 0;
 	v->hook.frame = 0;
+	v->libdune = NULL; /* the new thread calls dune_enter itself */
 	memset(&v->stats, 0, sizeof(v->stats));
 	v->fs_base = flags & CLONE_SETTLS ? tls : parent->fs_base;
 	v->gs_base = parent->gs_base;

@@ -35,6 +35,10 @@ static const struct {
 	{ "ptrace", measure_ptrace },
 	{ "seccomp", measure_seccomp },
 	{ "sud", measure_sud },
+	{ "track-mprotect", measure_track_mprotect },
+	{ "track-dirty", measure_track_dirty },
+	{ "libdune-prot1", measure_libdune_prot1 },
+	{ "libdune-trap", measure_libdune_trap },
 };
 
 /* 1 when dune runs us: its identification syscall fails with ENOSYS natively.

@@ -36,5 +36,9 @@ int measure_fork_exec(long iterations, double *ns_per_op, char *why, size_t len)
 int measure_ptrace(long iterations, double *ns_per_op, char *why, size_t len);
 int measure_seccomp(long iterations, double *ns_per_op, char *why, size_t len);
 int measure_sud(long iterations, double *ns_per_op, char *why, size_t len);
+int measure_track_mprotect(long iterations, double *ns_per_op, char *why, size_t len);
+int measure_track_dirty(long iterations, double *ns_per_op, char *why, size_t len);
+int measure_libdune_prot1(long iterations, double *ns_per_op, char *why, size_t len);
+int measure_libdune_trap(long iterations, double *ns_per_op, char *why, size_t len);
 
 #endif

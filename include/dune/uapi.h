@@ -57,6 +57,7 @@ struct dune_window {
 };
 
 #define DUNE_LAYOUT_FASTPATH 0x1 /* the module can execute syscalls itself */
+#define DUNE_LAYOUT_SET_CR3  0x2 /* vCPU files take DUNE_SET_CR3 */
 
 /* The state a vCPU starts from: DUNE_CREATE_VCPU. Segments are flat; cpl
  * picks the Linux-like selector pair (3: 0x33/0x2b, 0: 0x10/0x18). */
@@ -130,5 +131,9 @@ struct dune_run {
 #define DUNE_CREATE_VCPU  _IOW(DUNE_IO, 0x03, struct dune_vcpu_setup) /* returns an fd */
 #define DUNE_RUN          _IOWR(DUNE_IO, 0x04, struct dune_run)       /* on a vCPU fd */
 #define DUNE_SET_WINDOW   _IOW(DUNE_IO, 0x05, struct dune_window)
+/* On a vCPU fd: the guest-physical page-table root the vCPU goes on with
+ * (libdune's user mode). The module runs without VPID, so the guest's
+ * cached translations go at the next entry. */
+#define DUNE_SET_CR3      _IOW(DUNE_IO, 0x06, __u64)
 
 #endif

@@ -1,5 +1,6 @@
 /* pagetable_test.c: the guest page tables mirror ranges with the right flags and sizes. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -89,4 +90,24 @@ Test(pagetable, prot_none_is_not_present_and_supervisor_has_no_u)
 	cr_expect_eq(pt_flags_for_prot(PROT_NONE, 1), 0);
 	cr_expect_not(pt_flags_for_prot(PROT_READ, 0) & PTE_U);
 	cr_expect(pt_flags_for_prot(PROT_WRITE, 1) & PTE_P, "write-only is present (x86 cannot say it)");
+}
+
+Test(pagetable, install_puts_a_raw_leaf_where_asked)
+{
+	uint64_t leaf = 0x123456000ull | PTE_P | PTE_W | 0x800 /* libdune's PTE_U */;
+	int level = 0;
+	uint64_t *e;
+
+	cr_assert_eq(pt_install(&pt, 0x7f0000005000, leaf, 1), 0);
+	e = pt_lookup(&pt, 0x7f0000005fff, &level);
+	cr_assert_not_null(e);
+	cr_expect_eq(level, 1);
+	cr_expect_eq(*e, leaf, "the entry is stored as given: %#lx", (unsigned long)*e);
+	cr_expect_null(pt_lookup(&pt, 0x7f0000006000, NULL));
+	cr_expect_eq(pt_install(&pt, 0x40000000, 0x80000000ull | PTE_P | PTE_PS, 2), 0);
+	e = pt_lookup(&pt, 0x401ff000, &level);
+	cr_assert_not_null(e);
+	cr_expect_eq(level, 2);
+	cr_expect_eq(pt_install(&pt, 0x40001000, leaf, 1), -EEXIST, "under a 2 MiB page");
+	cr_expect_eq(pt_install(&pt, 0x40001000, leaf, 3), -EINVAL);
 }
