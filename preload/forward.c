@@ -254,7 +254,8 @@ static void server_main(void *arg)
 		server_claim(v);
 		t0 = __builtin_ia32_rdtsc();
 		nr = (long)*qword(v, FWD_NR);
-		if (!served(nr) || !forward_server_may_run(nr, a)) {
+		if (!served(nr) || !forward_server_may_run(nr, a) ||
+		    __atomic_load_n(&disabled, __ATOMIC_ACQUIRE) || v->libdune) {
 			server_answer(v, FWD_BOUNCED);
 			continue;
 		}
@@ -280,10 +281,14 @@ void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info)
 	(void)sig;
 	if (info->si_code == SI_TKILL && info->si_pid == raw_syscall0(SYS_getpid))
 		return; /* the vCPU thread's kick: interrupting the call was the point */
-	if (n < FORWARD_SIGNALS) {
-		v->fwd.sigs[n] = *info;
-		__atomic_store_n(&v->fwd.nsigs, n + 1, __ATOMIC_RELEASE);
+	if (n == FORWARD_SIGNALS) {
+		v->sig.lost++;
+		return;
 	}
+	v->fwd.sigs[n] = *info;
+	__atomic_store_n(&v->fwd.nsigs, n + 1, __ATOMIC_RELEASE);
+	/* A vCPU thread waiting for the answer interrupts the call for it. */
+	futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
 }
 
 static int server_start(struct guest *g, struct vcpu *v)
@@ -337,9 +342,12 @@ static void wait_for_server(struct vcpu *v)
 	while (__atomic_load_n(state, __ATOMIC_SEQ_CST) == FWD_CLAIMED) {
 		struct timespec again = { 0, kicked ? KICK_AGAIN_NS : RECHECK_NS };
 
-		if (signal_pending(v) && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
-			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid,
-				     v->sig.queue[0].si_signo);
+		int sig = signal_pending(v) ? v->sig.queue[0].si_signo
+			  : __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? v->fwd.sigs[0].si_signo
+									       : 0;
+
+		if (sig && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
+			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid, sig);
 			kicked = raw_now_ns();
 		}
 		/* Our signal handler interrupts the wait (EINTR). */
@@ -381,12 +389,12 @@ void forward_take_over(struct guest *g, struct vcpu *v)
 	r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
 	if (s == FWD_POSTED && __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false,
 							   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-		goto here; /* the server never took it */
+		goto not_started; /* the server never took it */
 	if (s == FWD_CLAIMED || s == FWD_POSTED)
 		wait_for_server(v);
 	s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
 	if (s == FWD_BOUNCED)
-		goto here;
+		goto not_started;
 	r->rax = *qword(v, FWD_RET);
 	if ((long)r->rax == -EINTR)
 		v->sig.interrupted_nr = (int)nr;
@@ -394,9 +402,15 @@ void forward_take_over(struct guest *g, struct vcpu *v)
 		take_server_signals(v);
 	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
 	return;
-here:
+not_started:
 	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
 	r->rax = (uint64_t)nr;
+	if (signal_pending(v)) {
+		/* The signal came first: its handler runs before the call, as
+		 * natively, and a call that would wait cannot miss it. */
+		r->rcx -= 2;
+		return;
+	}
 	forward_on_exit(g, v, nr);
 	syscall_handle(g, v);
 }

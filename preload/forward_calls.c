@@ -10,6 +10,9 @@
 #include <linux/futex.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "rawsys.h"
 
 #include "arch.h"
 #include "forward.h"
@@ -97,9 +100,14 @@ void forward_calls_after(long nr, const long args[6], long ret)
 		if (ret == 0)
 			mark_signalfd(args[0], false);
 		break;
+	case SYS_dup:
 	case SYS_dup2:
 	case SYS_dup3:
 		if (ret >= 0)
+			mark_signalfd(ret, is_signalfd(args[0]));
+		break;
+	case SYS_fcntl: /* F_DUPFD, F_DUPFD_CLOEXEC */
+		if (ret >= 0 && (args[1] == 0 || args[1] == 1030))
 			mark_signalfd(ret, is_signalfd(args[0]));
 		break;
 	}
@@ -116,11 +124,18 @@ static bool futex_thread_bound(long op)
 	}
 }
 
+/* The path is the program's: read it without faulting (a bad pointer is the
+ * kernel's EFAULT to give, on the exit path). True when unreadable too. */
 static bool names_thread_self(long path)
 {
 	static const char prefix[] = "/proc/thread-self";
+	char buf[sizeof(prefix) - 1];
+	struct iovec local = { buf, sizeof(buf) }, remote = { (void *)path, sizeof(buf) };
 
-	return path && !strncmp((const char *)path, prefix, sizeof(prefix) - 1);
+	if (raw_syscall6(SYS_process_vm_readv, raw_syscall0(SYS_getpid), (long)&local, 1,
+			 (long)&remote, 1, 0) != (long)sizeof(buf))
+		return true; /* short or bad: the vCPU's thread finds out which */
+	return !memcmp(buf, prefix, sizeof(buf));
 }
 
 bool forward_server_may_run(long nr, const long args[6])

@@ -331,8 +331,12 @@ static void deliver(struct guest *g, struct vcpu *v)
 void signal_deliver_pending(struct guest *g, struct vcpu *v)
 {
 	g->backend->clear_exit_request(v); /* before looking: a later signal sets it again */
-	if (signal_pending(v))
+	if (signal_pending(v)) {
+		/* Stopped in the exitless stub: finish or rewind its call first. */
+		if (v->regs && forward_in_stub(v, v->regs->rip))
+			forward_take_over(g, v);
 		deliver(g, v);
+	}
 }
 
 void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,

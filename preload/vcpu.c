@@ -143,10 +143,7 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 		case EXIT_SYSCALL_EXITLESS:
 			forward_take_over(g, v);
 			break;
-		case EXIT_INTERRUPTED:
-			/* A signal while a call is with the server: finish it first. */
-			if (signal_pending(v) && forward_in_stub(v, r->rip))
-				forward_take_over(g, v);
+		case EXIT_INTERRUPTED: /* in the exitless stub: signal_deliver_pending settles it */
 			break;
 		}
 		errno = saved_errno;
