@@ -95,6 +95,9 @@
 #define MSR_SFMASK 0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
+/* RFLAGS bits sysretq takes from r11 (the rest it clears; bit 1 is always set). */
+#define SYSRET_RFLAGS 0x3c7fd7
+
 /* RFLAGS bits the syscall instruction clears at CPL3 entry, as Linux does. */
 #define SFMASK_RING3 0x47700 /* TF, DF, IF, IOPL, NT, AC */
 

@@ -23,6 +23,14 @@ static uint64_t stub_offset(const struct guest *g, const struct guest_regs *r)
 	return r->rip - (uint64_t)g->stubs;
 }
 
+/* Stopped just before a sysretq: the program resumes at rcx with r11's flags. */
+static int at_sysret(const struct guest_regs *r, struct guest_regs *out)
+{
+	out->rip = r->rcx;
+	out->rflags = (r->r11 & SYSRET_RFLAGS) | RFLAGS_FIXED;
+	return 0;
+}
+
 int program_regs_get(struct guest *g, struct vcpu *v, struct guest_regs *out)
 {
 	const struct guest_regs *r = v->regs;
@@ -34,15 +42,11 @@ int program_regs_get(struct guest *g, struct vcpu *v, struct guest_regs *out)
 
 		if (at != FWD_SYSRET && at != FWD_DONE_SYSRET)
 			return -EAGAIN; /* forward_take_over first */
-		out->rip = r->rcx;
-		out->rflags = (r->r11 & 0x3c7fd7) | RFLAGS_FIXED;
-		return 0;
+		return at_sysret(r, out);
 	}
 	switch (stub_offset(g, r)) {
 	case STUB_SYSCALL_RING3 + STUB_EXIT_LEN: /* sysretq is next */
-		out->rip = r->rcx;
-		out->rflags = (r->r11 & 0x3c7fd7) | RFLAGS_FIXED;
-		return 0;
+		return at_sysret(r, out);
 	case STUB_SYSCALL_RING0 + STUB_EXIT_LEN: /* jmp *%rcx is next */
 		out->rip = r->rcx;
 		return 0;

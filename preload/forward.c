@@ -461,7 +461,9 @@ void forward_on_exit(struct guest *g, struct vcpu *v, long nr)
 void forward_before_run(struct guest *g, struct vcpu *v)
 {
 	(void)g;
-	if (v->fwd.code)
+	/* Only a thread that forwards needs it; forward_on_exit turns one on
+	 * before the next run, which reads it here. */
+	if (v->fwd.code && __atomic_load_n(word(v, FWD_ON), __ATOMIC_RELAXED))
 		raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)qword(v, FWD_MASK), 8, 0, 0);
 }
 

@@ -34,7 +34,8 @@ void forward_on_exit(struct guest *g, struct vcpu *v, long nr);
 /* forward.c: a syscall that ran on the vCPU's own thread returned: some
  * change what a server may do for the thread (credentials, seccomp). */
 void forward_after_syscall(struct guest *g, struct vcpu *v, long nr, const long args[6], long ret);
-/* forward.c: before each run: the server takes the thread's signal mask from here. */
+/* forward.c: before each run of a thread that forwards: the server takes
+ * the thread's signal mask from here. */
 void forward_before_run(struct guest *g, struct vcpu *v);
 /* forward.c: servers would no longer act as the thread would (its
  * credentials changed, a seccomp filter, libdune's user mode whose calls

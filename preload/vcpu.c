@@ -83,7 +83,7 @@ void regs_resume_in_program(struct guest *g, struct guest_regs *r)
 		return;
 	r->rip = r->rcx;
 	if (g->cfg.ring == 3)
-		r->rflags = (r->r11 & 0x3c7fd7) | 0x2; /* what sysretq loads */
+		r->rflags = (r->r11 & SYSRET_RFLAGS) | 0x2; /* what sysretq loads */
 }
 
 /* The hot path: keep it short, allocation-free and lock-free. */
