@@ -2,9 +2,8 @@
 #include "fds.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
-#include <stdint.h>
-#include <string.h>
 
 #include "rawsys.h"
 
@@ -36,8 +35,15 @@ void fd_forget(int fd)
 			runtime_fds[i] = runtime_fds[--nr_runtime_fds];
 }
 
-int fd_is_runtime(long fd)
+bool fd_any_runtime(void)
 {
+	return nr_runtime_fds > 0;
+}
+
+int fd_is_runtime(long arg)
+{
+	int fd = (int)arg; /* as the kernel reads an fd argument */
+
 	for (int i = 0; i < nr_runtime_fds; i++)
 		if (runtime_fds[i] == fd)
 			return 1;
@@ -74,74 +80,4 @@ long fd_close_range(unsigned long first, unsigned long last, unsigned long flags
 		from = next + 1;
 	}
 	return 0;
-}
-
-/* Decimal digits of x at buf; returns their count. */
-static int format_ulong(char *buf, unsigned long x)
-{
-	char tmp[24];
-	int k = 0, n = 0;
-
-	do
-		tmp[k++] = (char)('0' + x % 10);
-	while (x /= 10);
-	while (k)
-		buf[n++] = tmp[--k];
-	return n;
-}
-
-/* Is fd an open directory /proc/PID/fd or /proc/PID/task/TID/fd of ours? */
-static int is_own_fd_dir(long fd)
-{
-	char link[40] = "/proc/self/fd/", target[64], pid[24];
-	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
-	long n;
-
-	link[14 + format_ulong(link + 14, (unsigned long)fd)] = 0;
-	n = raw_syscall3(SYS_readlink, link, target, sizeof(target));
-	return n >= 6 + pid_len + 3 && n < (long)sizeof(target) && !memcmp(target, "/proc/", 6) &&
-	       !memcmp(target + 6, pid, pid_len) && target[6 + pid_len] == '/' &&
-	       !memcmp(target + n - 3, "/fd", 3);
-}
-
-static long parse_fd(const char *name)
-{
-	long v = 0;
-
-	if (!*name)
-		return -1;
-	for (; *name; name++) {
-		if (*name < '0' || *name > '9' || v > 100000000)
-			return -1;
-		v = v * 10 + (*name - '0');
-	}
-	return v;
-}
-
-long fd_getdents64(long fd, void *buf, long count)
-{
-	long n, out;
-
-	if (!nr_runtime_fds)
-		return raw_syscall3(SYS_getdents64, fd, buf, count);
-	do {
-		n = raw_syscall3(SYS_getdents64, fd, buf, count);
-		if (n <= 0 || !is_own_fd_dir(fd))
-			return n;
-		/* Drop the runtime's entries; the rest move down over them. A
-		 * batch of only those would look like the end: read on. */
-		out = 0;
-		for (long at = 0; at < n;) {
-			uint8_t *d = (uint8_t *)buf + at;
-			uint16_t reclen;
-
-			memcpy(&reclen, d + 16, 2);
-			if (!fd_is_runtime(parse_fd((const char *)d + 19))) {
-				memmove((uint8_t *)buf + out, d, reclen);
-				out += reclen;
-			}
-			at += reclen;
-		}
-	} while (out == 0);
-	return out;
 }

@@ -7,15 +7,15 @@
 #ifndef DUNE_FDS_H
 #define DUNE_FDS_H
 
+#include <stdbool.h>
+
 /* Move fd to a high number (close-on-exec) and remember it. Returns the new fd. */
 int fd_protect(int fd);
 /* Forget a runtime fd that the runtime closed itself. */
 void fd_forget(int fd);
 int fd_is_runtime(long fd);
+bool fd_any_runtime(void);
 /* close_range(first, last, flags) that spares the runtime's fds. */
 long fd_close_range(unsigned long first, unsigned long last, unsigned long flags);
-
-/* getdents64 that leaves the runtime's fds out of /proc/self/fd. */
-long fd_getdents64(long fd, void *buf, long count);
 
 #endif

@@ -15,6 +15,7 @@
 #include "backend.h"
 #include "dune/dune.h"
 #include "fds.h"
+#include "procdir.h"
 #include "forward.h"
 #include "guest.h"
 #include "log.h"
@@ -196,7 +197,7 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 		ret = fd_is_runtime(a1) ? -EBADF : raw_syscall1(nr, a1);
 		break;
 	case SYS_getdents64:
-		ret = fd_getdents64(a1, (void *)a2, a3);
+		ret = procdir_getdents64(g, a1, (void *)a2, a3);
 		break;
 	case SYS_close_range:
 		ret = fd_close_range(a1, a2, a3);

@@ -1,0 +1,102 @@
+/* procdir.c: see procdir.h. */
+#include "procdir.h"
+
+#include <stdint.h>
+#include <string.h>
+
+#include "fds.h"
+#include "forward.h"
+#include "rawsys.h"
+
+enum listing { LISTING_OTHER, LISTING_FDS, LISTING_TASKS };
+
+/* Decimal digits of x at buf; returns their count. */
+static int format_ulong(char *buf, unsigned long x)
+{
+	char tmp[24];
+	int k = 0, n = 0;
+
+	do
+		tmp[k++] = (char)('0' + x % 10);
+	while (x /= 10);
+	while (k)
+		buf[n++] = tmp[--k];
+	return n;
+}
+
+static bool ends_with(const char *s, long n, const char *tail)
+{
+	long t = (long)strlen(tail);
+
+	return n >= t && !memcmp(s + n - t, tail, t);
+}
+
+/* Which of our directories fd is open on: /proc/PID/fd or
+ * /proc/PID/task/TID/fd, /proc/PID/task, or another. */
+static enum listing listing_of(long fd)
+{
+	char link[40] = "/proc/self/fd/", target[64], pid[24];
+	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
+	long n;
+
+	link[14 + format_ulong(link + 14, (unsigned long)fd)] = 0;
+	n = raw_syscall3(SYS_readlink, link, target, sizeof(target));
+	if (n < 6 + pid_len + 1 || n >= (long)sizeof(target) || memcmp(target, "/proc/", 6) ||
+	    memcmp(target + 6, pid, pid_len) || target[6 + pid_len] != '/')
+		return LISTING_OTHER;
+	if (ends_with(target, n, "/fd"))
+		return LISTING_FDS;
+	if (n == 6 + pid_len + 5 && ends_with(target, n, "/task"))
+		return LISTING_TASKS;
+	return LISTING_OTHER;
+}
+
+static long parse_number(const char *name)
+{
+	long v = 0;
+
+	if (!*name)
+		return -1;
+	for (; *name; name++) {
+		if (*name < '0' || *name > '9' || v > 100000000)
+			return -1;
+		v = v * 10 + (*name - '0');
+	}
+	return v;
+}
+
+static bool hidden(struct guest *g, enum listing what, long number)
+{
+	if (number < 0)
+		return false; /* "." and ".." */
+	return what == LISTING_FDS ? fd_is_runtime(number) : forward_is_server(g, number);
+}
+
+long procdir_getdents64(struct guest *g, long fd, void *buf, long count)
+{
+	enum listing what;
+	long n, out;
+
+	if (!fd_any_runtime() && !forward_has_servers(g))
+		return raw_syscall3(SYS_getdents64, fd, buf, count);
+	do {
+		n = raw_syscall3(SYS_getdents64, fd, buf, count);
+		if (n <= 0 || (what = listing_of(fd)) == LISTING_OTHER)
+			return n;
+		/* Drop the runtime's entries; the rest move down over them. A
+		 * batch of only those would look like the end: read on. */
+		out = 0;
+		for (long at = 0; at < n;) {
+			uint8_t *d = (uint8_t *)buf + at;
+			uint16_t reclen;
+
+			memcpy(&reclen, d + 16, 2);
+			if (!hidden(g, what, parse_number((const char *)d + 19))) {
+				memmove((uint8_t *)buf + out, d, reclen);
+				out += reclen;
+			}
+			at += reclen;
+		}
+	} while (out == 0);
+	return out;
+}

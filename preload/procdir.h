@@ -1,0 +1,15 @@
+/* procdir.h: what /proc's directories of this process list for the program.
+ *
+ * The runtime's own descriptors (fds.h) and its exitless server threads
+ * (forward.h) are not the program's: /proc/self/fd and /proc/self/task leave
+ * them out, as if they did not exist.
+ */
+#ifndef DUNE_PROCDIR_H
+#define DUNE_PROCDIR_H
+
+#include "runtime.h"
+
+/* getdents64 for the program. */
+long procdir_getdents64(struct guest *g, long fd, void *buf, long count);
+
+#endif
