@@ -46,6 +46,7 @@ void config_load(struct dune_config *cfg)
 		else
 			dune_fatal("DUNE_FORWARD=%s: expected exit (the default), exitless or auto", forward);
 	}
+	cfg->forward_handoff = parse_bool("DUNE_FORWARD_HANDOFF", getenv("DUNE_FORWARD_HANDOFF"), 0);
 	cfg->backend = NULL;
 	if (backend && *backend) {
 		if (strcmp(backend, "kvm") && strcmp(backend, "dev"))

@@ -62,7 +62,9 @@ static uint32_t guest_spin;             /* pause iterations of the stub's wait *
 static uint64_t server_spin_ticks, auto_window_ticks;
 static int cpus;                        /* the CPUs the process may run on */
 static int awake_servers;
+static int servers_started;             /* in this process */
 static bool disabled;                   /* servers became unsafe: every call exits */
+static bool handoff;                    /* DUNE_FORWARD_HANDOFF: the stub always waits for the server */
 
 static uint8_t *data_of(const struct vcpu *v)
 {
@@ -135,6 +137,7 @@ void forward_init(struct guest *g)
 		if (forward_eligible(nr) && rule->action == POLICY_SYS_ALLOW && !rule->trace)
 			eligible[nr / 8] |= (uint8_t)(1u << (nr % 8));
 	}
+	forward_calls_init();
 	tpn = ticks_per_ns_x1000();
 	cpus = count_cpus();
 	guest_spin = pauses_for(GUEST_SPIN_NS, tpn);
@@ -143,6 +146,12 @@ void forward_init(struct guest *g)
 	/* One CPU: a spinning side only keeps the other from running, so
 	 * the stub exits at once and the host mostly runs the call itself. */
 	if (cpus == 1)
+		guest_spin = 1, server_spin_ticks = 0;
+	/* For tests: every call the stub may post goes to the server, which
+	 * sleeps between calls, and the stub's exit hands it over and waits.
+	 * On one CPU too, so that the servers' side runs for every call. */
+	handoff = g->cfg.forward_handoff;
+	if (handoff)
 		guest_spin = 1, server_spin_ticks = 0;
 }
 
@@ -154,8 +163,11 @@ bool forward_active(const struct guest *g)
 const char *forward_mode_name(const struct guest *g)
 {
 	static const char *const names[] = { "exit", "exitless", "auto" };
+	static const char *const handoff_names[] = { "exit", "exitless handoff", "auto handoff" };
 
-	return disabled ? "exit (servers disabled)" : names[g->cfg.forward];
+	if (disabled)
+		return "exit (servers disabled)";
+	return (handoff ? handoff_names : names)[g->cfg.forward];
 }
 
 int forward_vcpu_setup(struct guest *g, struct vcpu *v, struct cpu_setup *c)
@@ -169,7 +181,7 @@ int forward_vcpu_setup(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 		memcpy(v->fwd.code, dune_exitless_start, dune_exitless_end - dune_exitless_start);
 	}
 	*word(v, FWD_STATE) = FWD_IDLE;
-	*word(v, FWD_ON) = g->cfg.forward == POLICY_FORWARD_EXITLESS && !disabled;
+	*word(v, FWD_ON) = g->cfg.forward == POLICY_FORWARD_EXITLESS && !disabled && !v->fwd.unshared;
 	*word(v, FWD_SPIN) = guest_spin;
 	*qword(v, FWD_FALLBACK) = c->lstar;
 	memcpy(data_of(v) + FWD_ELIGIBLE, eligible, sizeof(eligible));
@@ -195,10 +207,17 @@ static bool served(long nr)
 
 static void server_sleep(struct vcpu *v)
 {
-	uint32_t *awake = word(v, FWD_AWAKE);
+	uint32_t *awake = word(v, FWD_AWAKE), *state = word(v, FWD_STATE), s;
 
-	__atomic_store_n(awake, 0, __ATOMIC_SEQ_CST);
 	__atomic_sub_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
+	if (handoff) {
+		/* Still awake for the stub, which posts; its exit wakes us. */
+		while ((s = __atomic_load_n(state, __ATOMIC_SEQ_CST)) != FWD_POSTED)
+			futex(state, FUTEX_WAIT, s, NULL);
+		__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	__atomic_store_n(awake, 0, __ATOMIC_SEQ_CST);
 	/* A call posted before the stub saw us asleep is still ours. */
 	if (__atomic_load_n(word(v, FWD_STATE), __ATOMIC_SEQ_CST) == FWD_POSTED)
 		__atomic_store_n(awake, 1, __ATOMIC_SEQ_CST);
@@ -239,6 +258,36 @@ static void server_answer(struct vcpu *v, uint32_t state)
 		futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
 }
 
+static void keep_signal(struct vcpu *v, const siginfo_t *info)
+{
+	int n = v->fwd.nsigs;
+
+	if (n == FORWARD_SIGNALS) {
+		v->sig.lost++;
+		return;
+	}
+	v->fwd.sigs[n] = *info;
+	__atomic_store_n(&v->fwd.nsigs, n + 1, __ATOMIC_RELEASE);
+}
+
+/* A signal the call raised on the server itself is the program thread's:
+ * SIGPIPE for a write to a pipe or socket nobody reads, SIGXFSZ for one
+ * past RLIMIT_FSIZE. One the thread blocks is still pending here: take it,
+ * and the vCPU thread makes it pending on itself (signal.c's deliver). */
+static void take_raised_signal(struct vcpu *v, long ret)
+{
+	static const struct timespec now;
+	int sig = ret == -EPIPE ? SIGPIPE : ret == -EFBIG ? SIGXFSZ : 0;
+	uint64_t set;
+	siginfo_t info;
+
+	if (!sig)
+		return;
+	set = 1ull << (sig - 1);
+	if (raw_syscall6(SYS_rt_sigtimedwait, (long)&set, (long)&info, (long)&now, 8, 0, 0) == sig)
+		keep_signal(v, &info);
+}
+
 static void server_main(void *arg)
 {
 	struct vcpu *v = arg;
@@ -263,8 +312,11 @@ static void server_main(void *arg)
 		if (!quick) /* a call that may wait: a signal for the thread must reach it */
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)qword(v, FWD_MASK), 0, 8, 0, 0);
 		ret = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
-		if (!quick)
+		if (!quick) {
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8, 0, 0);
+			take_raised_signal(v, ret);
+		}
+		forward_calls_after(nr, a, ret);
 		v->stats.syscalls[nr]++;
 		v->stats.forwarded++;
 		*qword(v, FWD_RET) = (uint64_t)ret;
@@ -276,17 +328,10 @@ static void server_main(void *arg)
 
 void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info)
 {
-	int n = v->fwd.nsigs;
-
 	(void)sig;
 	if (info->si_code == SI_TKILL && info->si_pid == raw_syscall0(SYS_getpid))
 		return; /* the vCPU thread's kick: interrupting the call was the point */
-	if (n == FORWARD_SIGNALS) {
-		v->sig.lost++;
-		return;
-	}
-	v->fwd.sigs[n] = *info;
-	__atomic_store_n(&v->fwd.nsigs, n + 1, __ATOMIC_RELEASE);
+	keep_signal(v, info);
 	/* A vCPU thread waiting for the answer interrupts the call for it. */
 	futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
 }
@@ -314,6 +359,7 @@ static int server_start(struct guest *g, struct vcpu *v)
 		return (int)tid;
 	}
 	v->fwd.server_tid = tid;
+	__atomic_add_fetch(&servers_started, 1, __ATOMIC_RELAXED);
 	return 0;
 }
 
@@ -332,28 +378,37 @@ static void server_wake(struct guest *g, struct vcpu *v)
 
 /* ---- The vCPU thread's side ---- */
 
-/* Wait for the server's answer; a signal for this thread interrupts its call. */
-static void wait_for_server(struct vcpu *v)
+/* Wait for the server's answer; a signal for this thread interrupts its
+ * call. With handoff, the call may be still posted: the server is woken for
+ * it, and a signal that comes first takes it back. False: taken back. */
+static bool wait_for_server(struct vcpu *v)
 {
-	uint32_t *state = word(v, FWD_STATE);
+	uint32_t *state = word(v, FWD_STATE), s, posted = FWD_POSTED;
 	uint64_t kicked = 0;
 
 	__atomic_store_n(word(v, FWD_HOST_WAITING), 1, __ATOMIC_SEQ_CST);
-	while (__atomic_load_n(state, __ATOMIC_SEQ_CST) == FWD_CLAIMED) {
+	if (handoff)
+		futex(state, FUTEX_WAKE, 1, NULL); /* the server sleeps on it */
+	while ((s = __atomic_load_n(state, __ATOMIC_SEQ_CST)) == FWD_CLAIMED || s == FWD_POSTED) {
 		struct timespec again = { 0, kicked ? KICK_AGAIN_NS : RECHECK_NS };
 
 		int sig = signal_pending(v) ? v->sig.queue[0].si_signo
 			  : __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? v->fwd.sigs[0].si_signo
 									       : 0;
 
-		if (sig && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
+		if (s == FWD_POSTED && signal_pending(v) &&
+		    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE))
+			break;
+		if (s == FWD_CLAIMED && sig && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
 			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid, sig);
 			kicked = raw_now_ns();
 		}
 		/* Our signal handler interrupts the wait (EINTR). */
-		futex(state, FUTEX_WAIT, FWD_CLAIMED, &again);
+		futex(state, FUTEX_WAIT, s, &again);
 	}
 	__atomic_store_n(word(v, FWD_HOST_WAITING), 0, __ATOMIC_RELAXED);
+	return s != FWD_POSTED;
 }
 
 /* Signals the kernel gave the server for this thread join its queue. */
@@ -387,11 +442,12 @@ void forward_take_over(struct guest *g, struct vcpu *v)
 		return;
 	}
 	r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
-	if (s == FWD_POSTED && __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false,
-							   __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+	if (s == FWD_POSTED && !handoff &&
+	    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_ACQ_REL,
+					__ATOMIC_ACQUIRE))
 		goto not_started; /* the server never took it */
-	if (s == FWD_CLAIMED || s == FWD_POSTED)
-		wait_for_server(v);
+	if ((s == FWD_CLAIMED || s == FWD_POSTED) && !wait_for_server(v))
+		goto not_started; /* handoff: a signal came before the server took it */
 	s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
 	if (s == FWD_BOUNCED)
 		goto not_started;
@@ -437,7 +493,8 @@ static void auto_decide(struct guest *g, struct vcpu *v)
 		goto new_window; /* a long quiet spell tells nothing about the rate */
 	if (elapsed < auto_window_ticks)
 		return;
-	if (!*on && calls * auto_window_ticks >= AUTO_ON_PER_MS * elapsed && cpu_left_for_server(g))
+	if (!*on && calls * auto_window_ticks >= AUTO_ON_PER_MS * elapsed && cpu_left_for_server(g) &&
+	    !v->fwd.unshared)
 		*on = 1;
 	else if (*on && (calls * auto_window_ticks < AUTO_OFF_PER_MS * elapsed ||
 			 !cpu_left_for_server(g)))
@@ -449,7 +506,7 @@ new_window:
 
 void forward_on_exit(struct guest *g, struct vcpu *v, long nr)
 {
-	if (!v->fwd.code || disabled)
+	if (!v->fwd.code || disabled || v->fwd.unshared)
 		return;
 	if (g->cfg.forward == POLICY_FORWARD_AUTO)
 		auto_decide(g, v);
@@ -506,11 +563,35 @@ void forward_after_fork(struct guest *g, struct vcpu *v)
 {
 	(void)g;
 	awake_servers = 0;
+	servers_started = 0;
 	if (!v->fwd.code)
 		return;
 	v->fwd.server_tid = 0; /* the parent's; the child has none */
 	v->fwd.nsigs = 0;
+	v->fwd.unshared = false; /* its own files now, which its server will share */
 	*word(v, FWD_AWAKE) = 0;
 	*word(v, FWD_STATE) = FWD_IDLE;
 	*word(v, FWD_HOST_WAITING) = 0;
+}
+
+void forward_new_thread(struct vcpu *v, const struct vcpu *parent, unsigned long flags)
+{
+	v->fwd.unshared = parent->fwd.unshared || !(flags & CLONE_FILES) || !(flags & CLONE_FS);
+}
+
+bool forward_has_servers(const struct guest *g)
+{
+	(void)g;
+	return __atomic_load_n(&servers_started, __ATOMIC_RELAXED) > 0;
+}
+
+bool forward_is_server(struct guest *g, long tid)
+{
+	bool found = false;
+
+	dune_lock(&g->lock);
+	for (struct vcpu *o = g->all_vcpus; o && !found; o = o->next_all)
+		found = o->fwd.server_tid == tid;
+	dune_unlock(&g->lock);
+	return found;
 }

@@ -43,6 +43,13 @@ void forward_before_run(struct guest *g, struct vcpu *v);
 void forward_disable(struct guest *g);
 /* forward.c: in a forked child: no server yet. */
 void forward_after_fork(struct guest *g, struct vcpu *v);
+/* forward.c: v, reused or new, is for a thread parent makes with clone's
+ * flags: one with files or a cwd of its own never forwards (a server
+ * shares those of the thread that started it). Before its vCPU setup. */
+void forward_new_thread(struct vcpu *v, const struct vcpu *parent, unsigned long flags);
+/* forward.c: is tid one of the server threads (hidden from /proc/self/task)? */
+bool forward_is_server(struct guest *g, long tid);
+bool forward_has_servers(const struct guest *g);
 /* forward.c: the kernel gave the server thread (stack base below) a signal. */
 void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info);
 
@@ -53,7 +60,10 @@ bool forward_server_may_run(long nr, const long args[6]);
 /* forward_calls.c: calls that never wait and raise no signal: the server
  * runs them with every signal blocked, without taking the thread's mask. */
 bool forward_quick(long nr);
-/* forward_calls.c: track signalfds, whose reads see the calling thread's signals. */
+/* forward_calls.c: track signalfds, whose reads see the calling thread's
+ * signals: those open at start (from before an exec), then each call's
+ * (made on the thread or by a server) that makes, passes or closes one. */
+void forward_calls_init(void);
 void forward_calls_after(long nr, const long args[6], long ret);
 
 #endif

@@ -7,8 +7,11 @@
  * itself answers or must mirror (syscall.c), and those that change what a
  * server could do (credentials, seccomp, unshare).
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 
@@ -50,6 +53,10 @@ static bool thread_bound(long nr)
 	/* Thread CPU clocks and usage. */
 	case SYS_clock_gettime: case SYS_clock_getres: case SYS_timer_create: case SYS_getrusage:
 	case SYS_ptrace: case SYS_perf_event_open:
+	/* io_uring: a ring's submitter task (SINGLE_ISSUER, DEFER_TASKRUN)
+	 * and its task work are the calling thread; keyrings: the thread's own. */
+	case SYS_io_uring_setup: case SYS_io_uring_enter: case SYS_io_uring_register:
+	case SYS_keyctl: case SYS_add_key: case SYS_request_key:
 		return true;
 	default:
 		return false;
@@ -67,15 +74,20 @@ bool forward_eligible(long nr)
 static uint8_t signalfds[TRACKED_FDS / 8];
 static int nr_signalfds; /* open ones we know of; -1: one we lost track of */
 
-static bool is_signalfd(long fd)
+/* fd arguments are ints: the register's upper half may hold anything. */
+static bool is_signalfd(long arg)
 {
+	int fd = (int)arg;
+
 	if (nr_signalfds < 0)
 		return true;
 	return fd >= 0 && fd < TRACKED_FDS && (signalfds[fd / 8] >> (fd % 8) & 1);
 }
 
-static void mark_signalfd(long fd, bool on)
+static void mark_signalfd(long arg, bool on)
 {
+	int fd = (int)arg;
+
 	if (fd < 0 || fd >= TRACKED_FDS) {
 		if (on)
 			__atomic_store_n(&nr_signalfds, -1, __ATOMIC_RELAXED);
@@ -88,12 +100,109 @@ static void mark_signalfd(long fd, bool on)
 		__atomic_add_fetch(&nr_signalfds, on ? 1 : -1, __ATOMIC_RELAXED);
 }
 
+/* Is fd a signalfd? Asked of the kernel, for one we did not see made. */
+static bool fd_is_signalfd(long fd)
+{
+	static const char kind[] = "anon_inode:[signalfd]";
+	char path[32] = "/proc/self/fd/", digits[20], target[sizeof(kind)];
+	int n = 0, at = 14;
+	long len;
+
+	do
+		digits[n++] = (char)('0' + fd % 10);
+	while ((fd /= 10) && n < (int)sizeof(digits));
+	while (n)
+		path[at++] = digits[--n];
+	path[at] = 0;
+	len = raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)path, (long)target, sizeof(target), 0, 0);
+	return len == (long)sizeof(kind) - 1 && !memcmp(target, kind, sizeof(kind) - 1);
+}
+
+/* Descriptors that came with a message (SCM_RIGHTS). The message is the
+ * program's: read it without faulting; unreadable: assume the worst. */
+static void note_passed_fds(long msg_addr)
+{
+	struct msghdr msg;
+	union {
+		struct cmsghdr align;
+		char buf[4096];
+	} control;
+	struct iovec local = { &msg, sizeof(msg) }, remote = { (void *)msg_addr, sizeof(msg) };
+	long pid = raw_syscall0(SYS_getpid), n;
+
+	if (raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0) !=
+	    (long)sizeof(msg)) {
+		__atomic_store_n(&nr_signalfds, -1, __ATOMIC_RELAXED);
+		return;
+	}
+	if (!msg.msg_control || msg.msg_controllen < sizeof(struct cmsghdr))
+		return;
+	local = (struct iovec){ control.buf, msg.msg_controllen < sizeof(control.buf)
+						     ? msg.msg_controllen : sizeof(control.buf) };
+	remote = (struct iovec){ msg.msg_control, local.iov_len };
+	n = raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
+	if (n != (long)local.iov_len || local.iov_len < msg.msg_controllen) {
+		__atomic_store_n(&nr_signalfds, -1, __ATOMIC_RELAXED);
+		return;
+	}
+	msg.msg_control = control.buf;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+			continue;
+		for (size_t i = 0; CMSG_LEN((i + 1) * sizeof(int)) <= c->cmsg_len; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
+			if (fd_is_signalfd(fd))
+				mark_signalfd(fd, true);
+		}
+	}
+}
+
+void forward_calls_init(void)
+{
+	char buf[4096];
+	long dir = raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/fd",
+				O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, 0, 0), n;
+
+	/* Signalfds that came through exec: the program's, from before. */
+	if (dir < 0) {
+		nr_signalfds = -1;
+		return;
+	}
+	while ((n = raw_syscall3(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
+		for (long at = 0; at < n;) {
+			const struct dirent64 *d = (const struct dirent64 *)(buf + at);
+			long fd = 0;
+
+			for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++)
+				fd = fd * 10 + (*c - '0');
+			if (d->d_name[0] != '.' && fd != dir && fd_is_signalfd(fd))
+				mark_signalfd(fd, true);
+			at += d->d_reclen;
+		}
+	}
+	raw_syscall1(SYS_close, dir);
+}
+
 void forward_calls_after(long nr, const long args[6], long ret)
 {
 	switch (nr) {
+	case SYS_recvmsg:
+		if (ret >= 0)
+			note_passed_fds(args[1]);
+		break;
+	case SYS_recvmmsg: /* ret messages, each a msghdr and its length */
+		for (long i = 0; i < ret; i++)
+			note_passed_fds(args[1] + i * (long)sizeof(struct mmsghdr));
+		break;
+	case SYS_pidfd_getfd:
+		if (ret >= 0 && fd_is_signalfd(ret))
+			mark_signalfd(ret, true);
+		break;
 	case SYS_signalfd:
 	case SYS_signalfd4:
-		if (ret >= 0 && args[0] == -1)
+		if (ret >= 0 && (int)args[0] == -1)
 			mark_signalfd(ret, true);
 		break;
 	case SYS_close:
@@ -107,7 +216,7 @@ void forward_calls_after(long nr, const long args[6], long ret)
 			mark_signalfd(ret, is_signalfd(args[0]));
 		break;
 	case SYS_fcntl: /* F_DUPFD, F_DUPFD_CLOEXEC */
-		if (ret >= 0 && (args[1] == 0 || args[1] == 1030))
+		if (ret >= 0 && ((int)args[1] == F_DUPFD || (int)args[1] == F_DUPFD_CLOEXEC))
 			mark_signalfd(ret, is_signalfd(args[0]));
 		break;
 	}
@@ -156,7 +265,7 @@ bool forward_server_may_run(long nr, const long args[6])
 		return !(args[2] & 0x20000000);
 	case SYS_waitid:
 		return !(args[3] & 0x20000000);
-	case SYS_poll: case SYS_select: case SYS_epoll_wait: case SYS_io_uring_enter:
+	case SYS_poll: case SYS_select: case SYS_epoll_wait:
 		return __atomic_load_n(&nr_signalfds, __ATOMIC_RELAXED) == 0;
 	default:
 		return true;

@@ -33,6 +33,7 @@ struct dune_config {
 	bool report_set;    /* DUNE_REPORT was given: it wins over the policy's report */
 	int forward;        /* enum policy_forward: how syscalls reach the host */
 	bool forward_set;   /* DUNE_FORWARD was given: it wins over the policy's forward */
+	bool forward_handoff; /* DUNE_FORWARD_HANDOFF: servers run every call they may (tests) */
 };
 
 enum exit_kind {
@@ -92,6 +93,9 @@ struct vcpu_forward {
 	 * ran a call: the vCPU delivers them when it takes the answer. */
 	siginfo_t sigs[FORWARD_SIGNALS];
 	int nsigs;
+	/* The thread has files or a cwd of its own (made without CLONE_FILES
+	 * or CLONE_FS, or by such a thread): a server would not share them. */
+	bool unshared;
 };
 
 /* A hook (include/dune/hooks.h) running in the guest for this vCPU. */

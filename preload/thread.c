@@ -12,6 +12,7 @@
 
 #include "backend.h"
 #include "cpu.h"
+#include "forward.h"
 #include "guest.h"
 #include "lock.h"
 #include "memory.h"
@@ -102,6 +103,7 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 	if (newsp)
 		regs.rsp = newsp;
 
+	forward_new_thread(v, parent, flags);
 	dune_lock(&g->lock);
 	r = cpu_setup_vcpu(g, v, &setup);
 	if (!r && !v->host_stack && !(v->host_stack = mem_alloc_host_stack(g, v)))

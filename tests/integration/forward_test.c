@@ -116,6 +116,56 @@ Test(forward, blocking_call_on_server_is_interrupted_by_a_signal, .timeout = 300
 	run_result_free(&dune);
 }
 
+/* DUNE_FORWARD_HANDOFF: the servers run every call they may, one CPU or two. */
+Test(forward, handoff_sends_every_eligible_call_to_the_server)
+{
+	static const char *const env[] = { "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1",
+					   "DUNE_REPORT=1", NULL };
+	struct run_result r;
+	char mode[32];
+	long n;
+
+	require_kvm();
+	r = run_program(ARGV(LOOP, "39", "3000"), env, 1, NULL);
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	n = forwarded(&r, mode, sizeof(mode));
+	cr_expect_str_eq(mode, "exitless");
+	cr_expect(strstr(r.err, "(mode exitless handoff;"), "report: %s", r.err);
+	/* All but the first (which starts the server). */
+	cr_expect_geq(n, 2999, "%ld of 3000 getpids went to the server: %s", n, r.err);
+	run_result_free(&r);
+}
+
+/* A server is a thread of the process, but not one the program can see. */
+Test(forward, servers_are_not_in_proc_self_task)
+{
+	static const char *const env[] = { "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1",
+					   "DUNE_REPORT=1", NULL };
+	static const char *const argv[] = {
+		"python3", "-c",
+		"import os, threading\n"
+		"os.getpid()\n"
+		"t = threading.Thread(target=lambda: print('in a thread', os.getppid() > 0))\n"
+		"t.start(); t.join()\n"
+		"tasks = os.listdir('/proc/self/task')\n"
+		"print(len(tasks), str(os.getpid()) in tasks)\n"
+		"print(sorted(os.listdir('/proc/%d/task' % os.getpid())) == sorted(tasks))\n",
+		NULL
+	};
+	struct run_result native, dune;
+	char mode[32];
+
+	require_kvm();
+	native = run_program(argv, NULL, 0, NULL);
+	dune = run_program(argv, env, 1, NULL);
+	cr_assert_eq(native.status, 0, "native: %s", native.err);
+	cr_expect_eq(dune.status, 0, "stderr: %s", dune.err);
+	cr_expect_str_eq(dune.out, native.out);
+	cr_expect_gt(forwarded(&dune, mode, sizeof(mode)), 0, "no server ran: %s", dune.err);
+	run_result_free(&native);
+	run_result_free(&dune);
+}
+
 Test(forward, auto_forwards_for_a_thread_that_calls_often)
 {
 	static const char *const env[] = { "DUNE_FORWARD=auto", "DUNE_REPORT=1", NULL };

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <poll.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/select.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/wait.h>
@@ -440,8 +442,162 @@ static void defaults(void)
 	stop_and_continue();
 }
 
-int main(void)
+/* --- signals a call raises on the thread that makes it --- */
+static volatile int pipes;
+
+static void count_pipe(int sig, siginfo_t *si, void *uc)
 {
+	(void)sig, (void)si, (void)uc;
+	pipes++;
+}
+
+static int is_pending(int sig)
+{
+	sigset_t s;
+
+	sigpending(&s);
+	return sigismember(&s, sig);
+}
+
+static void raised_by_calls(void)
+{
+	static const struct timespec none;
+	int fds[2], status;
+	sigset_t one, old;
+	siginfo_t si;
+	pid_t pid;
+	FILE *f;
+
+	pipe(fds);
+	close(fds[0]);
+	sigemptyset(&one);
+	sigaddset(&one, SIGPIPE);
+	sigprocmask(SIG_BLOCK, &one, &old);
+	check("blocked SIGPIPE: write fails with EPIPE", write(fds[1], "x", 1) < 0 && errno == EPIPE);
+	check("blocked SIGPIPE: pending on the thread", is_pending(SIGPIPE));
+	check("sigtimedwait takes it, SI_USER",
+	      sigtimedwait(&one, &si, &none) == SIGPIPE && si.si_code == SI_USER &&
+		      si.si_pid == getpid());
+	check("then nothing is pending", !is_pending(SIGPIPE));
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	on(SIGPIPE, count_pipe, 0);
+	check("SIGPIPE handler: write fails with EPIPE", write(fds[1], "x", 1) < 0 && errno == EPIPE);
+	check("the handler ran once", pipes == 1);
+	signal(SIGPIPE, SIG_DFL);
+	pid = fork();
+	if (pid == 0) {
+		write(fds[1], "x", 1);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	check("default SIGPIPE ends a writer", WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE);
+	close(fds[1]);
+
+	/* SIGXFSZ: a write past RLIMIT_FSIZE, in a child that lowers it. */
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit one_byte = { 1, RLIM_INFINITY };
+		sigset_t xfsz;
+		int fd;
+
+		sigemptyset(&xfsz);
+		sigaddset(&xfsz, SIGXFSZ);
+		sigprocmask(SIG_BLOCK, &xfsz, NULL);
+		f = tmpfile();
+		fd = fileno(f);
+		setrlimit(RLIMIT_FSIZE, &one_byte);
+		_exit(write(fd, "ab", 2) == 1 && write(fd, "c", 1) < 0 && errno == EFBIG &&
+				      is_pending(SIGXFSZ) && sigtimedwait(&xfsz, &si, &none) == SIGXFSZ
+			      ? 0
+			      : 1);
+	}
+	waitpid(pid, &status, 0);
+	check("past RLIMIT_FSIZE: EFBIG, SIGXFSZ pending", WIFEXITED(status) && !WEXITSTATUS(status));
+}
+
+/* --- signalfds made elsewhere: passed in a message, kept across exec --- */
+static int send_fd(int sock, int fd)
+{
+	char data = 'f';
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control = { 0 };
+	struct iovec iov = { &data, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
+}
+
+static int receive_fd(int sock)
+{
+	char data;
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} control;
+	struct iovec iov = { &data, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+			      .msg_controllen = sizeof(control.buf) };
+	int fd = -1;
+
+	if (recvmsg(sock, &msg, 0) == 1 && CMSG_FIRSTHDR(&msg))
+		memcpy(&fd, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof(int));
+	return fd;
+}
+
+/* SIGUSR2 raised on this thread must be what the signalfd reads. */
+static int reads_own_signal(int sfd)
+{
+	struct signalfd_siginfo ssi;
+
+	raise(SIGUSR2);
+	return read(sfd, &ssi, sizeof(ssi)) == sizeof(ssi) && ssi.ssi_signo == SIGUSR2;
+}
+
+static void passed_signalfds(const char *self)
+{
+	int pair[2], sfd, got;
+	sigset_t usr2;
+	char arg[16];
+
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, NULL);
+	socketpair(AF_UNIX, SOCK_STREAM, 0, pair);
+	sfd = signalfd(-1, &usr2, SFD_NONBLOCK);
+	send_fd(pair[0], sfd);
+	close(sfd);
+	got = receive_fd(pair[1]);
+	check("a signalfd passed in a message reads ours", got >= 0 && reads_own_signal(got));
+	close(got);
+	close(pair[0]);
+	close(pair[1]);
+	fflush(stdout);
+	/* The exec'd image reads one made before it (the mask stays). */
+	sfd = signalfd(-1, &usr2, SFD_NONBLOCK);
+	snprintf(arg, sizeof(arg), "%d", sfd);
+	if (fork() == 0) {
+		execl(self, self, "signalfd-after-exec", arg, (char *)NULL);
+		_exit(127);
+	}
+	wait(NULL);
+	close(sfd);
+	sigprocmask(SIG_UNBLOCK, &usr2, NULL);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "signalfd-after-exec")) {
+		check("a signalfd kept across exec reads ours", reads_own_signal(atoi(argv[2])));
+		return 0;
+	}
 	faults();
 	masks_and_flags();
 	siginfo_contents();
@@ -451,5 +607,7 @@ int main(void)
 	temporary_masks();
 	threads();
 	defaults();
+	raised_by_calls();
+	passed_signalfds(argv[0]);
 	return 0;
 }
