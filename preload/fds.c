@@ -50,8 +50,9 @@ int fd_is_runtime(long arg)
 	return 0;
 }
 
-long fd_close_range(unsigned long first, unsigned long last, unsigned long flags)
+long fd_close_range(unsigned long first_arg, unsigned long last_arg, unsigned long flags)
 {
+	unsigned long first = (unsigned int)first_arg, last = (unsigned int)last_arg; /* as the kernel */
 	unsigned long from = first;
 	long r;
 

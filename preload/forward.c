@@ -271,21 +271,23 @@ static void keep_signal(struct vcpu *v, const siginfo_t *info)
 }
 
 /* A signal the call raised on the server itself is the program thread's:
- * SIGPIPE for a write to a pipe or socket nobody reads, SIGXFSZ for one
- * past RLIMIT_FSIZE. One the thread blocks is still pending here: take it,
- * and the vCPU thread makes it pending on itself (signal.c's deliver). */
-static void take_raised_signal(struct vcpu *v, long ret)
+ * SIGPIPE for a write to a pipe or socket nobody reads (even after part of
+ * it was written), SIGXFSZ for one past RLIMIT_FSIZE. One the thread does
+ * not block reached our handler during the call; one it blocks is pending
+ * here still: take it, and the vCPU thread makes it pending on itself
+ * (signal.c's deliver). A late kick of ours is dropped. */
+static void take_raised_signals(struct vcpu *v, uint64_t mask)
 {
 	static const struct timespec now;
-	int sig = ret == -EPIPE ? SIGPIPE : ret == -EFBIG ? SIGXFSZ : 0;
-	uint64_t set;
+	uint64_t set = mask & (1ull << (SIGPIPE - 1) | 1ull << (SIGXFSZ - 1));
+	long pid = raw_syscall0(SYS_getpid);
 	siginfo_t info;
 
-	if (!sig)
+	if (!set)
 		return;
-	set = 1ull << (sig - 1);
-	if (raw_syscall6(SYS_rt_sigtimedwait, (long)&set, (long)&info, (long)&now, 8, 0, 0) == sig)
-		keep_signal(v, &info);
+	while (raw_syscall6(SYS_rt_sigtimedwait, (long)&set, (long)&info, (long)&now, 8, 0, 0) > 0)
+		if (info.si_code != SI_TKILL || info.si_pid != pid)
+			keep_signal(v, &info);
 }
 
 static void server_main(void *arg)
@@ -297,7 +299,7 @@ static void server_main(void *arg)
 	for (;;) {
 		const long *a = (const long *)qword(v, FWD_ARGS);
 		long nr, ret;
-		uint64_t t0;
+		uint64_t t0, mask;
 		bool quick;
 
 		server_claim(v);
@@ -309,12 +311,13 @@ static void server_main(void *arg)
 			continue;
 		}
 		quick = forward_quick(nr);
+		mask = *qword(v, FWD_MASK);
 		if (!quick) /* a call that may wait: a signal for the thread must reach it */
-			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)qword(v, FWD_MASK), 0, 8, 0, 0);
+			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
 		ret = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 		if (!quick) {
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8, 0, 0);
-			take_raised_signal(v, ret);
+			take_raised_signals(v, mask);
 		}
 		forward_calls_after(nr, a, ret);
 		v->stats.syscalls[nr]++;
@@ -396,6 +399,7 @@ static bool wait_for_server(struct vcpu *v)
 			  : __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? v->fwd.sigs[0].si_signo
 									       : 0;
 
+		posted = FWD_POSTED;
 		if (s == FWD_POSTED && signal_pending(v) &&
 		    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_ACQ_REL,
 						__ATOMIC_ACQUIRE))
@@ -536,10 +540,10 @@ void forward_disable(struct guest *g)
 
 void forward_after_syscall(struct guest *g, struct vcpu *v, long nr, const long args[6], long ret)
 {
-	(void)v;
 	if (!forward_active(g))
 		return;
-	forward_calls_after(nr, args, ret);
+	if (!v->fwd.own_files) /* its descriptors are not the ones servers see */
+		forward_calls_after(nr, args, ret);
 	if (ret < 0 || disabled)
 		return;
 	switch (nr) {
@@ -568,7 +572,7 @@ void forward_after_fork(struct guest *g, struct vcpu *v)
 		return;
 	v->fwd.server_tid = 0; /* the parent's; the child has none */
 	v->fwd.nsigs = 0;
-	v->fwd.unshared = false; /* its own files now, which its server will share */
+	v->fwd.unshared = v->fwd.own_files = false; /* its server will share what it has */
 	*word(v, FWD_AWAKE) = 0;
 	*word(v, FWD_STATE) = FWD_IDLE;
 	*word(v, FWD_HOST_WAITING) = 0;
@@ -576,7 +580,10 @@ void forward_after_fork(struct guest *g, struct vcpu *v)
 
 void forward_new_thread(struct vcpu *v, const struct vcpu *parent, unsigned long flags)
 {
-	v->fwd.unshared = parent->fwd.unshared || !(flags & CLONE_FILES) || !(flags & CLONE_FS);
+	const unsigned long shared = CLONE_FILES | CLONE_FS | CLONE_SYSVSEM;
+
+	v->fwd.unshared = parent->fwd.unshared || (flags & shared) != shared;
+	v->fwd.own_files = parent->fwd.own_files || !(flags & CLONE_FILES);
 }
 
 bool forward_has_servers(const struct guest *g)

@@ -27,7 +27,8 @@ static bool thread_bound(long nr)
 	/* The runtime answers or mirrors these (syscall.c). */
 	case SYS_mmap: case SYS_munmap: case SYS_mprotect: case SYS_pkey_mprotect:
 	case SYS_mremap: case SYS_brk: case SYS_shmat: case SYS_shmdt:
-	case SYS_close: case SYS_getdents64: case SYS_close_range: case SYS_dup2: case SYS_dup3:
+	case SYS_close: case SYS_getdents: case SYS_getdents64: case SYS_close_range:
+	case SYS_dup2: case SYS_dup3:
 	case SYS_rt_sigaction: case SYS_sigaltstack: case SYS_rt_sigreturn: case SYS_arch_prctl:
 	case SYS_rt_sigsuspend: case SYS_ppoll: case SYS_pselect6:
 	case SYS_epoll_pwait: case SYS_epoll_pwait2:
@@ -96,8 +97,11 @@ static void mark_signalfd(long arg, bool on)
 	if (on == !!(signalfds[fd / 8] >> (fd % 8) & 1))
 		return;
 	__atomic_xor_fetch(&signalfds[fd / 8], (uint8_t)(1u << (fd % 8)), __ATOMIC_RELAXED);
-	if (nr_signalfds >= 0)
-		__atomic_add_fetch(&nr_signalfds, on ? 1 : -1, __ATOMIC_RELAXED);
+	/* Servers and threads count at once; lost track (-1) stays lost. */
+	for (int n = __atomic_load_n(&nr_signalfds, __ATOMIC_RELAXED); n >= 0;)
+		if (__atomic_compare_exchange_n(&nr_signalfds, &n, n + (on ? 1 : -1), false,
+						__ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			break;
 }
 
 /* Is fd a signalfd? Asked of the kernel, for one we did not see made. */
@@ -147,6 +151,9 @@ static void note_passed_fds(long msg_addr)
 	}
 	msg.msg_control = control.buf;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+		/* Another thread may have changed it since the kernel wrote it. */
+		if (c->cmsg_len > msg.msg_controllen - (size_t)((char *)c - control.buf))
+			break;
 		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
 			continue;
 		for (size_t i = 0; CMSG_LEN((i + 1) * sizeof(int)) <= c->cmsg_len; i++) {

@@ -39,7 +39,7 @@ static enum listing listing_of(long fd)
 	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
 	long n;
 
-	link[14 + format_ulong(link + 14, (unsigned long)fd)] = 0;
+	link[14 + format_ulong(link + 14, (unsigned int)fd)] = 0;
 	n = raw_syscall3(SYS_readlink, link, target, sizeof(target));
 	if (n < 6 + pid_len + 1 || n >= (long)sizeof(target) || memcmp(target, "/proc/", 6) ||
 	    memcmp(target + 6, pid, pid_len) || target[6 + pid_len] != '/')
@@ -72,15 +72,18 @@ static bool hidden(struct guest *g, enum listing what, long number)
 	return what == LISTING_FDS ? fd_is_runtime(number) : forward_is_server(g, number);
 }
 
-long procdir_getdents64(struct guest *g, long fd, void *buf, long count)
+long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count)
 {
+	/* Where the name starts: after d_reclen in getdents(2)'s linux_dirent,
+	 * after d_type too in linux_dirent64. Both have d_reclen at 16. */
+	const int name_at = nr == SYS_getdents64 ? 19 : 18;
 	enum listing what;
 	long n, out;
 
 	if (!fd_any_runtime() && !forward_has_servers(g))
-		return raw_syscall3(SYS_getdents64, fd, buf, count);
+		return raw_syscall3(nr, fd, buf, count);
 	do {
-		n = raw_syscall3(SYS_getdents64, fd, buf, count);
+		n = raw_syscall3(nr, fd, buf, count);
 		if (n <= 0 || (what = listing_of(fd)) == LISTING_OTHER)
 			return n;
 		/* Drop the runtime's entries; the rest move down over them. A
@@ -91,7 +94,7 @@ long procdir_getdents64(struct guest *g, long fd, void *buf, long count)
 			uint16_t reclen;
 
 			memcpy(&reclen, d + 16, 2);
-			if (!hidden(g, what, parse_number((const char *)d + 19))) {
+			if (!hidden(g, what, parse_number((const char *)d + name_at))) {
 				memmove((uint8_t *)buf + out, d, reclen);
 				out += reclen;
 			}

@@ -9,7 +9,7 @@
 
 #include "runtime.h"
 
-/* getdents64 for the program. */
-long procdir_getdents64(struct guest *g, long fd, void *buf, long count);
+/* getdents64 or getdents (nr) for the program. */
+long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count);
 
 #endif

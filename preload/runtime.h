@@ -93,9 +93,10 @@ struct vcpu_forward {
 	 * ran a call: the vCPU delivers them when it takes the answer. */
 	siginfo_t sigs[FORWARD_SIGNALS];
 	int nsigs;
-	/* The thread has files or a cwd of its own (made without CLONE_FILES
-	 * or CLONE_FS, or by such a thread): a server would not share them. */
-	bool unshared;
+	/* The thread has files, a cwd or semaphore undos of its own (made
+	 * without CLONE_FILES, CLONE_FS or CLONE_SYSVSEM, or by such a
+	 * thread): a server would not share them. own_files: the first. */
+	bool unshared, own_files;
 };
 
 /* A hook (include/dune/hooks.h) running in the guest for this vCPU. */

@@ -196,8 +196,9 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 	case SYS_close:
 		ret = fd_is_runtime(a1) ? -EBADF : raw_syscall1(nr, a1);
 		break;
+	case SYS_getdents:
 	case SYS_getdents64:
-		ret = procdir_getdents64(g, a1, (void *)a2, a3);
+		ret = procdir_getdents(g, nr, a1, (void *)a2, a3);
 		break;
 	case SYS_close_range:
 		ret = fd_close_range(a1, a2, a3);

@@ -2,6 +2,7 @@
  * check. Natively and under dune the output must be byte-for-byte the same. */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -592,6 +593,38 @@ static void passed_signalfds(const char *self)
 	sigprocmask(SIG_UNBLOCK, &usr2, NULL);
 }
 
+/* A thread with a file table of its own (clone without CLONE_FILES)
+ * closes its copy of a signalfd: ours stays one. */
+static int close_own_copy(void *fd)
+{
+	close(*(int *)fd);
+	return 0;
+}
+
+static void thread_with_own_files(void)
+{
+	static char stack[64 * 1024] __attribute__((aligned(16)));
+	static volatile pid_t child_tid;
+	sigset_t usr2;
+	int sfd;
+	pid_t tid;
+
+	sigemptyset(&usr2);
+	sigaddset(&usr2, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &usr2, NULL);
+	sfd = signalfd(-1, &usr2, SFD_NONBLOCK);
+	child_tid = 1;
+	tid = clone(close_own_copy, stack + sizeof(stack),
+		    CLONE_VM | CLONE_FS | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM |
+			    CLONE_CHILD_CLEARTID,
+		    &sfd, NULL, NULL, &child_tid);
+	while (tid > 0 && child_tid)
+		syscall(SYS_futex, &child_tid, 0 /* FUTEX_WAIT */, child_tid, NULL, NULL, 0);
+	check("a thread's own close leaves our signalfd", tid > 0 && reads_own_signal(sfd));
+	close(sfd);
+	sigprocmask(SIG_UNBLOCK, &usr2, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 3 && !strcmp(argv[1], "signalfd-after-exec")) {
@@ -609,5 +642,6 @@ int main(int argc, char **argv)
 	defaults();
 	raised_by_calls();
 	passed_signalfds(argv[0]);
+	thread_with_own_files();
 	return 0;
 }
