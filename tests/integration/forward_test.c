@@ -145,11 +145,16 @@ Test(forward, servers_are_not_in_proc_self_task)
 		"python3", "-c",
 		"import os, threading\n"
 		"os.getpid()\n"
-		"t = threading.Thread(target=lambda: print('in a thread', os.getppid() > 0))\n"
-		"t.start(); t.join()\n"
+		"go, up = threading.Event(), threading.Event()\n"
+		"def waits():\n"
+		"    os.getppid(); up.set(); go.wait()\n"
+		"t = threading.Thread(target=waits)\n"
+		"t.start(); up.wait()\n"
+		/* Listed while the thread lives: one that has just ended may linger. */
 		"tasks = os.listdir('/proc/self/task')\n"
 		"print(len(tasks), str(os.getpid()) in tasks)\n"
-		"print(sorted(os.listdir('/proc/%d/task' % os.getpid())) == sorted(tasks))\n",
+		"print(sorted(os.listdir('/proc/%d/task' % os.getpid())) == sorted(tasks))\n"
+		"go.set(); t.join()\n",
 		NULL
 	};
 	struct run_result native, dune;
