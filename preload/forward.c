@@ -280,13 +280,12 @@ static void take_raised_signals(struct vcpu *v, uint64_t mask)
 {
 	static const struct timespec now;
 	uint64_t set = mask & (1ull << (SIGPIPE - 1) | 1ull << (SIGXFSZ - 1));
-	long pid = raw_syscall0(SYS_getpid);
 	siginfo_t info;
 
 	if (!set)
-		return;
+		return; /* the usual case: no syscall at all */
 	while (raw_syscall6(SYS_rt_sigtimedwait, (long)&set, (long)&info, (long)&now, 8, 0, 0) > 0)
-		if (info.si_code != SI_TKILL || info.si_pid != pid)
+		if (info.si_code != SI_TKILL || info.si_pid != raw_syscall0(SYS_getpid))
 			keep_signal(v, &info);
 }
 

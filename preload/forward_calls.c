@@ -19,6 +19,7 @@
 
 #include "arch.h"
 #include "forward.h"
+#include "procdir.h"
 
 /* The calls that exit. The rest of the numbers below FILTER_NR may be served. */
 static bool thread_bound(long nr)
@@ -108,17 +109,9 @@ static void mark_signalfd(long arg, bool on)
 static bool fd_is_signalfd(long fd)
 {
 	static const char kind[] = "anon_inode:[signalfd]";
-	char path[32] = "/proc/self/fd/", digits[20], target[sizeof(kind)];
-	int n = 0, at = 14;
-	long len;
+	char target[sizeof(kind)];
+	long len = procdir_fd_target(fd, target, sizeof(target));
 
-	do
-		digits[n++] = (char)('0' + fd % 10);
-	while ((fd /= 10) && n < (int)sizeof(digits));
-	while (n)
-		path[at++] = digits[--n];
-	path[at] = 0;
-	len = raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)path, (long)target, sizeof(target), 0, 0);
 	return len == (long)sizeof(kind) - 1 && !memcmp(target, kind, sizeof(kind) - 1);
 }
 
@@ -180,11 +173,9 @@ void forward_calls_init(void)
 	while ((n = raw_syscall3(SYS_getdents64, dir, buf, sizeof(buf))) > 0) {
 		for (long at = 0; at < n;) {
 			const struct dirent64 *d = (const struct dirent64 *)(buf + at);
-			long fd = 0;
+			long fd = procdir_parse_number(d->d_name);
 
-			for (const char *c = d->d_name; *c >= '0' && *c <= '9'; c++)
-				fd = fd * 10 + (*c - '0');
-			if (d->d_name[0] != '.' && fd != dir && fd_is_signalfd(fd))
+			if (fd >= 0 && fd != dir && fd_is_signalfd(fd))
 				mark_signalfd(fd, true);
 			at += d->d_reclen;
 		}

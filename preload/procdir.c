@@ -1,6 +1,7 @@
 /* procdir.c: see procdir.h. */
 #include "procdir.h"
 
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -33,14 +34,20 @@ static bool ends_with(const char *s, long n, const char *tail)
 
 /* Which of our directories fd is open on: /proc/PID/fd or
  * /proc/PID/task/TID/fd, /proc/PID/task, or another. */
+long procdir_fd_target(long fd, char *target, long len)
+{
+	char link[40] = "/proc/self/fd/";
+
+	link[14 + format_ulong(link + 14, (unsigned int)fd)] = 0; /* an fd is an int */
+	return raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)link, (long)target, len, 0, 0);
+}
+
 static enum listing listing_of(long fd)
 {
-	char link[40] = "/proc/self/fd/", target[64], pid[24];
+	char target[64], pid[24];
 	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
-	long n;
+	long n = procdir_fd_target(fd, target, sizeof(target));
 
-	link[14 + format_ulong(link + 14, (unsigned int)fd)] = 0;
-	n = raw_syscall3(SYS_readlink, link, target, sizeof(target));
 	if (n < 6 + pid_len + 1 || n >= (long)sizeof(target) || memcmp(target, "/proc/", 6) ||
 	    memcmp(target + 6, pid, pid_len) || target[6 + pid_len] != '/')
 		return LISTING_OTHER;
@@ -51,7 +58,7 @@ static enum listing listing_of(long fd)
 	return LISTING_OTHER;
 }
 
-static long parse_number(const char *name)
+long procdir_parse_number(const char *name)
 {
 	long v = 0;
 
@@ -94,7 +101,7 @@ long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count)
 			uint16_t reclen;
 
 			memcpy(&reclen, d + 16, 2);
-			if (!hidden(g, what, parse_number((const char *)d + name_at))) {
+			if (!hidden(g, what, procdir_parse_number((const char *)d + name_at))) {
 				memmove((uint8_t *)buf + out, d, reclen);
 				out += reclen;
 			}

@@ -9,6 +9,10 @@
 
 #include "runtime.h"
 
+/* Where our fd points (readlink of /proc/self/fd/FD): the length, or -errno. */
+long procdir_fd_target(long fd, char *target, long len);
+/* A directory entry's name as a number (a pid, tid or fd), or -1. */
+long procdir_parse_number(const char *name);
 /* getdents64 or getdents (nr) for the program. */
 long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count);
 

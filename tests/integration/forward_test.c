@@ -44,6 +44,22 @@ static long counted(const struct run_result *r, const char *name)
 	return at ? strtol(at + strlen(key), NULL, 10) : 0;
 }
 
+/* The program prints under dune (env) what it prints natively, and a
+ * server ran at least one of its calls. */
+static void expect_native_output_with_servers(const char *const *argv, const char *const *env)
+{
+	struct run_result native = run_program(argv, NULL, 0, NULL);
+	struct run_result dune = run_program(argv, env, 1, NULL);
+	char mode[32];
+
+	cr_assert_eq(native.status, 0, "native: %s", native.err);
+	cr_expect_eq(dune.status, 0, "stderr: %s", dune.err);
+	cr_expect_str_eq(dune.out, native.out);
+	cr_expect_gt(forwarded(&dune, mode, sizeof(mode)), 0, "no server ran: %s", dune.err);
+	run_result_free(&native);
+	run_result_free(&dune);
+}
+
 Test(forward, exitless_getpid_takes_no_exit)
 {
 	static const char *const env[] = { "DUNE_FORWARD=exitless", "DUNE_REPORT=1", NULL };
@@ -101,19 +117,10 @@ Test(forward, thread_bound_calls_still_exit)
 Test(forward, blocking_call_on_server_is_interrupted_by_a_signal, .timeout = 300)
 {
 	static const char *const env[] = { "DUNE_FORWARD=exitless", "DUNE_REPORT=1", NULL };
-	struct run_result native, dune;
-	char mode[32];
 
 	require_kvm();
 	require_two_cpus();
-	native = run_program(ARGV("python3", "-c", BLOCKED_READ), NULL, 0, NULL);
-	dune = run_program(ARGV("python3", "-c", BLOCKED_READ), env, 1, NULL);
-	cr_assert_eq(native.status, 0, "native: %s", native.err);
-	cr_expect_eq(dune.status, 0, "stderr: %s", dune.err);
-	cr_expect_str_eq(dune.out, native.out);
-	cr_expect_gt(forwarded(&dune, mode, sizeof(mode)), 0, "report: %s", dune.err);
-	run_result_free(&native);
-	run_result_free(&dune);
+	expect_native_output_with_servers(ARGV("python3", "-c", BLOCKED_READ), env);
 }
 
 /* DUNE_FORWARD_HANDOFF: the servers run every call they may, one CPU or two. */
@@ -157,18 +164,9 @@ Test(forward, servers_are_not_in_proc_self_task)
 		"go.set(); t.join()\n",
 		NULL
 	};
-	struct run_result native, dune;
-	char mode[32];
 
 	require_kvm();
-	native = run_program(argv, NULL, 0, NULL);
-	dune = run_program(argv, env, 1, NULL);
-	cr_assert_eq(native.status, 0, "native: %s", native.err);
-	cr_expect_eq(dune.status, 0, "stderr: %s", dune.err);
-	cr_expect_str_eq(dune.out, native.out);
-	cr_expect_gt(forwarded(&dune, mode, sizeof(mode)), 0, "no server ran: %s", dune.err);
-	run_result_free(&native);
-	run_result_free(&dune);
+	expect_native_output_with_servers(argv, env);
 }
 
 Test(forward, auto_forwards_for_a_thread_that_calls_often)
