@@ -13,14 +13,17 @@
 #define SEL_TSS       0x40
 #define GDT_ENTRIES   10
 
-/* I/O ports whose exits carry the runtime's requests to the host. */
-#define PORT_SYSCALL_STUB 0xd1 /* from the LSTAR stub, at CPL0 */
+/* I/O ports whose exits carry the runtime's requests to the host. Where a
+ * syscall stays at CPL3 (platform.h), the entry and exitless stubs run
+ * there, so their ports are open to CPL3 too: the host accepts an exit on
+ * them only from the stub's own out instruction. */
+#define PORT_SYSCALL_STUB 0xd1 /* from the entry page's syscall stub */
 #define PORT_SYSCALL_SITE 0xd2 /* from a rewritten syscall site, at the program's CPL */
 #define PORT_EXCEPTION    0xd3 /* from an exception stub, at CPL0 */
-#define PORT_EXITLESS     0xd4 /* from the exitless stub, at CPL0: the host takes over */
+#define PORT_EXITLESS     0xd4 /* from the exitless stub: the host takes over */
 
-/* Layout of the stub blob (stubs.S); the exception stubs are 16 bytes apart. */
-#define STUB_SYSCALL_RING3 0x00
+/* Layout of the stub blob (stubs.S), always supervisor-only; the exception
+ * stubs are 16 bytes apart. */
 #define STUB_SYSCALL_RING0 0x10
 #define STUB_IRET          0x20 /* return to the program from any CPL0 state */
 #define STUB_EXCEPTIONS    0x40
@@ -29,23 +32,39 @@
 #define STUB_EXC_COMMON_IRET (STUB_EXC_COMMON + 6) /* after its out and addq */
 #define STUB_EXIT_LEN      2 /* outb %al, $imm8: every exit instruction */
 
-/* The policy's filter in the guest (CPL3 programs): LSTAR points at
- * STUB_FILTER_RING3 when some denied syscalls are decided without an exit.
- * Slot i denies the numbers set in its bitmap with the errno at
- * STUB_FILTER_ERRNOS + 8 i (stored as -errno); the rest exit as usual. */
-#define STUB_FILTER_RING3   0x280
-#define STUB_FILTER_BITMAPS 0x400
-#define STUB_FILTER_ERRNOS  0x500
+/* The entry page (entry.S): LSTAR of CPL3 programs. Supervisor-only where a
+ * syscall switches to CPL0 (it returns with sysretq), user-executable where
+ * it stays at CPL3 (it returns with jmp *%rcx after restoring the flags as
+ * sysretq would; the host resumes the program itself after an exit).
+ * ENTRY_FILTER is LSTAR when some denied syscalls are decided without an
+ * exit: slot i denies the numbers set in its bitmap with the errno at
+ * ENTRY_ERRNOS + 8 i (stored as -errno); the rest exit as usual. */
+#define ENTRY_SYSCALL 0x00 /* its out: the only one the host takes on PORT_SYSCALL_STUB */
+#define ENTRY_FILTER  0x40
+#define ENTRY_DENY    0x100 /* slot i's return of -errno, ENTRY_DENY_SIZE bytes each */
+#define ENTRY_DENY_SIZE 0x40
+#define ENTRY_BITMAPS 0x400
+#define ENTRY_ERRNOS  0x500
 #define FILTER_NR           512 /* syscall numbers a bitmap covers */
 #define FILTER_SLOTS        4   /* distinct errnos decided in the guest */
 #define FILTER_BITMAP_BYTES (FILTER_NR / 8)
+
+/* The probe page (entry.S, dune_probe_*; platform.h): a CPL3 syscall at PROBE_SYSCALL
+ * with LSTAR at PROBE_LSTAR, which exits on the site port; then, only when
+ * ring 0 is asked for, CPL0 code at PROBE_RING0 that exits the same way
+ * where CPL0 runs general code (xgetbv is one PVM cannot emulate). */
+#define PROBE_SYSCALL 0x00
+#define PROBE_LSTAR   0x02
+#define PROBE_RING0   0x10
+#define PROBE_RING0_OUT 0x15 /* its out, after xor %ecx,%ecx and xgetbv */
 
 /* The exitless stub (exitless.S): a code page per vCPU, then its data page,
  * which it reaches rip-relative. The data page holds the request slot that
  * the vCPU's host server thread (forward.c) answers. */
 #define FWD_CODE_SIZE     4096
-#define FWD_SYSRET        0x100 /* the stub's sysretq after its exit */
-#define FWD_DONE_SYSRET   0x120 /* the stub's sysretq after an answer */
+#define FWD_TAKE_OVER     0x100 /* its out: the only one the host takes on PORT_EXITLESS */
+#define FWD_SYSRET        0x102 /* what follows it (sysretq, or ud2 where the host resumes) */
+#define FWD_DONE_SYSRET   0x180 /* the stub's return after an answer (sysretq or jmp *%rcx) */
 #define FWD_STATE    0x00 /* u32: one of FWD_IDLE ... FWD_CLAIMED */
 #define FWD_NR       0x08
 #define FWD_ARGS     0x10 /* six u64 */
@@ -97,6 +116,10 @@
 
 /* RFLAGS bits sysretq takes from r11 (the rest it clears; bit 1 is always set). */
 #define SYSRET_RFLAGS 0x3c7fd7
+/* The bits of r11 a CPL3 stub restores without sysretq and without memory
+ * (CF PF AF ZF SF with sahf, DF, OF; IF and bit 1 as they must be): with any
+ * other bit set, the stub exits and the host sets them. */
+#define USER_RETURN_FLAGS 0xed7
 
 /* RFLAGS bits the syscall instruction clears at CPL3 entry, as Linux does. */
 #define SFMASK_RING3 0x47700 /* TF, DF, IF, IOPL, NT, AC */

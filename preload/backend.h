@@ -2,6 +2,7 @@
 #ifndef DUNE_BACKEND_H
 #define DUNE_BACKEND_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "runtime.h"
@@ -23,6 +24,13 @@ struct backend_ops {
 	/* Open the device and create the VM. On failure, returns -errno and fills
 	 * why with one sentence saying what is wrong and what to do. */
 	int (*open)(char *why, size_t why_len);
+	/* Find out how the host treats the guest (platform.h): run the probe
+	 * page at code on v with setup c (CPL3, LSTAR at its PROBE_LSTAR), and
+	 * its CPL0 part too when ring0 is asked for. A backend that must make
+	 * v's vCPU for it leaves it made (v->backend_state set): vcpu_reset,
+	 * not vcpu_create, then starts it. On failure returns -errno. */
+	int (*probe)(struct vcpu *v, const struct cpu_setup *c, uint64_t code, bool ring0,
+		     struct platform *p);
 	/* Back [start, start + size) of guest-physical memory with the same host range. */
 	int (*add_memory)(uint64_t start, uint64_t size);
 	int (*vcpu_create)(struct vcpu *v, const struct cpu_setup *setup,

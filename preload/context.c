@@ -1,16 +1,20 @@
 /* context.c: the program's own registers, wherever its vCPU stopped.
  *
- * A vCPU stops either in the program (a rewritten site, an interrupt) or at
- * CPL0 in a stub. After the LSTAR stub's exit the program's rip and rflags
- * are in rcx and r11, as the syscall instruction left them; after an
- * exception stub's exit they are in the iret frame on the IST stack. Signal
- * delivery and sigreturn read and write one view of them, defined here.
+ * A vCPU stops in the program (a rewritten site, an interrupt), in a
+ * syscall stub (the entry page, an exitless stub) or in the exception stubs.
+ * In a syscall stub the program's rip and rflags are in rcx and r11, as the
+ * syscall instruction left them; after an exception stub's exit they are in
+ * the iret frame on the IST stack. The CPL the vCPU is at comes from where it
+ * stopped (platform.h): a syscall stub runs at CPL0 on hardware and at CPL3
+ * on PVM. Signal delivery, sigreturn, hooks and libdune read and write one
+ * view of the program's registers, defined here.
  */
 #include <errno.h>
 
 #include "arch.h"
 #include "forward.h"
 #include "guest.h"
+#include "platform.h"
 
 /* The rflags bits a program may set for itself (the kernel's FIX_EFLAGS):
  * CF PF AF ZF SF TF DF OF AC RF. IF stays on and IOPL at 0. */
@@ -24,10 +28,40 @@ static uint64_t stub_offset(const struct guest *g, const struct guest_regs *r)
 }
 
 /* Stopped just before a sysretq: the program resumes at rcx with r11's flags. */
-static int at_sysret(const struct guest_regs *r, struct guest_regs *out)
+static int at_sysret(struct guest_regs *out)
 {
-	out->rip = r->rcx;
-	out->rflags = (r->r11 & SYSRET_RFLAGS) | RFLAGS_FIXED;
+	platform_return_to_program(out);
+	return 0;
+}
+
+static enum stop_place place_of(const struct guest *g, const struct vcpu *v, uint64_t rip)
+{
+	if (rip - (uint64_t)g->entry < PAGE_SIZE || forward_in_stub(v, rip))
+		return STOP_ENTRY;
+	if (rip - (uint64_t)g->stubs < PAGE_SIZE)
+		return STOP_STUBS;
+	return STOP_PROGRAM;
+}
+
+/* Stopped anywhere in the entry page (an interrupt can stop it between any
+ * two instructions): in a deny tail, the call was denied with that slot's
+ * errno; at the sysretq after the exit, the host ran it; anywhere else rax
+ * still holds the number, and the program goes back to its syscall
+ * instruction, to make it again after whatever comes first. */
+static int in_entry(const struct guest *g, const struct guest_regs *r, struct guest_regs *out)
+{
+	uint64_t at = r->rip - (uint64_t)g->entry;
+
+	if (at == ENTRY_SYSCALL + STUB_EXIT_LEN)
+		return at_sysret(out);
+	if (at >= ENTRY_DENY && at < ENTRY_DENY + FILTER_SLOTS * ENTRY_DENY_SIZE) {
+		const int64_t *errnos = (const int64_t *)(g->entry + ENTRY_ERRNOS);
+
+		out->rax = (uint64_t)errnos[(at - ENTRY_DENY) / ENTRY_DENY_SIZE];
+		return at_sysret(out);
+	}
+	at_sysret(out);
+	out->rip -= 2; /* the syscall instruction */
 	return 0;
 }
 
@@ -37,16 +71,16 @@ int program_regs_get(struct guest *g, struct vcpu *v, struct guest_regs *out)
 	const uint64_t *iret;
 
 	*out = *r;
+	if (r->rip - (uint64_t)g->entry < PAGE_SIZE)
+		return in_entry(g, r, out);
 	if (forward_in_stub(v, r->rip)) {
 		uint64_t at = r->rip - (uint64_t)v->fwd.code;
 
 		if (at != FWD_SYSRET && at != FWD_DONE_SYSRET)
 			return -EAGAIN; /* forward_take_over first */
-		return at_sysret(r, out);
+		return at_sysret(out);
 	}
 	switch (stub_offset(g, r)) {
-	case STUB_SYSCALL_RING3 + STUB_EXIT_LEN: /* sysretq is next */
-		return at_sysret(r, out);
 	case STUB_SYSCALL_RING0 + STUB_EXIT_LEN: /* jmp *%rcx is next */
 		out->rip = r->rcx;
 		return 0;
@@ -76,7 +110,7 @@ void program_regs_set(struct guest *g, struct vcpu *v, const struct guest_regs *
 
 	if (g->cfg.ring == 0)
 		rflags = in->rflags | RFLAGS_FIXED;
-	if (stub_offset(g, r) >= PAGE_SIZE && !forward_in_stub(v, r->rip)) {
+	if (platform_stop_cpl(&g->platform, place_of(g, v, r->rip), g->cfg.ring) == g->cfg.ring) {
 		*r = *in; /* the vCPU is at the program's own CPL */
 		r->rflags = rflags;
 		v->regs_dirty = true;

@@ -1,8 +1,10 @@
-/* cpu.c: GDT, TSS, IDT and the stub page: the little x86 "kernel" of the guest.
+/* cpu.c: GDT, TSS, IDT, the stub page and the entry page: the little x86 "kernel" of the guest.
  *
  * All of it lives in supervisor-only pages, so a program at CPL3 can neither
- * read nor change it. Exceptions go through IST1 so that a fault at CPL0
- * (DUNE_RING=0) never writes into the program's red zone.
+ * read nor change it; only the entry page (LSTAR) is user-executable, where
+ * the platform leaves a syscall at CPL3 (platform.h). Exceptions go through
+ * IST1 so that a fault at CPL0 (DUNE_RING=0) never writes into the program's
+ * red zone.
  */
 #include "cpu.h"
 
@@ -13,11 +15,16 @@
 #include "forward.h"
 #include "guest.h"
 #include "memory.h"
+#include "platform.h"
 
 extern const char dune_stubs_start[], dune_stubs_end[];
+extern const char dune_entry_kernel_start[], dune_entry_kernel_end[];
+extern const char dune_entry_user_start[], dune_entry_user_end[];
+extern const char dune_probe_start[], dune_probe_end[];
 
 #define SUPERVISOR_RW (PTE_P | PTE_W | PTE_A | PTE_D | PTE_NX)
 #define SUPERVISOR_RX (PTE_P | PTE_A)
+#define USER_RX       (PTE_P | PTE_U | PTE_A)
 
 #define TSS_RSP0       4
 #define TSS_IST1       36
@@ -74,7 +81,8 @@ static uint64_t tss_descriptor_low(uint64_t base, uint32_t limit)
 	       ((uint64_t)(limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
 }
 
-int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
+/* The vCPU's GDT and TSS, and the state every start of it shares. */
+static int vcpu_tables(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 {
 	struct vcpu_area *a = v->area ? v->area : mem_alloc_reserved(g, sizeof(*a), SUPERVISOR_RW);
 	uint8_t *tss, *iomap;
@@ -96,8 +104,11 @@ int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 	memcpy(tss + TSS_IST1, &ist_top, 8);
 	*(uint16_t *)(tss + TSS_IOMAP_BASE) = TSS_SIZE;
 	memset(iomap, 0xff, IOMAP_BYTES + 1);
-	/* A rewritten syscall site may exit from CPL3 with one port, and only that. */
-	iomap[PORT_SYSCALL_SITE / 8] &= ~(1u << (PORT_SYSCALL_SITE % 8));
+	/* The ports CPL3 code may exit with (a rewritten site's, and where
+	 * the stubs run at CPL3, theirs): no others. */
+	for (int port = 0; port < IOMAP_BYTES * 8; port++)
+		if (platform_port_open_to_user(&g->platform, port))
+			iomap[port / 8] &= ~(1u << (port % 8));
 	a->gdt[SEL_TSS >> 3] = tss_descriptor_low((uint64_t)tss, TSS_SIZE + IOMAP_BYTES);
 	a->gdt[(SEL_TSS >> 3) + 1] = (uint64_t)tss >> 32;
 
@@ -112,13 +123,51 @@ int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 		.cpl = g->cfg.ring,
 		.fs_base = v->fs_base, .gs_base = v->gs_base,
 		.star = (uint64_t)SEL_USER32_CS << 48 | (uint64_t)SEL_KERNEL_CS << 32,
-		.lstar = (uint64_t)g->stubs + (g->cfg.ring == 0 ? STUB_SYSCALL_RING0 :
-					       enforce_filter_in_guest() ? STUB_FILTER_RING3 :
-					       STUB_SYSCALL_RING3),
 		.sfmask = g->cfg.ring == 3 ? SFMASK_RING3 : 0,
 	};
 	/* Linux lets programs use rdfsbase and friends where the CPU has them; so do we. */
 	if (host_cpuid(7, 0).ebx & 1)
 		c->cr4 |= CR4_FSGSBASE;
+	return 0;
+}
+
+int cpu_detect_platform(struct guest *g, struct vcpu *v)
+{
+	uint8_t *probe = mem_alloc_reserved(g, PAGE_SIZE, USER_RX);
+	struct cpu_setup c;
+	int r;
+
+	if (!probe)
+		return -ENOMEM;
+	memcpy(probe, dune_probe_start, dune_probe_end - dune_probe_start);
+	if ((r = vcpu_tables(g, v, &c)))
+		return r;
+	c.cpl = 3;
+	c.sfmask = SFMASK_RING3;
+	c.lstar = (uint64_t)probe + PROBE_LSTAR;
+	return g->backend->probe(v, &c, (uint64_t)probe, g->cfg.ring == 0, &g->platform);
+}
+
+int cpu_init_entry(struct guest *g)
+{
+	bool user = g->platform.syscall_stays_user;
+	const char *start = user ? dune_entry_user_start : dune_entry_kernel_start;
+	const char *end = user ? dune_entry_user_end : dune_entry_kernel_end;
+
+	g->entry = mem_alloc_reserved(g, PAGE_SIZE, platform_entry_pte(&g->platform));
+	if (!g->entry || end - start > (long)PAGE_SIZE)
+		return -ENOMEM;
+	memcpy(g->entry, start, end - start);
+	return 0;
+}
+
+int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *c)
+{
+	int r = vcpu_tables(g, v, c);
+
+	if (r)
+		return r;
+	c->lstar = g->cfg.ring == 0 ? (uint64_t)g->stubs + STUB_SYSCALL_RING0 :
+		   (uint64_t)g->entry + (enforce_filter_in_guest() ? ENTRY_FILTER : ENTRY_SYSCALL);
 	return forward_vcpu_setup(g, v, c);
 }

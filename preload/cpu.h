@@ -27,6 +27,11 @@ int cpu_init(struct guest *g);
 /* Save the calling thread's FPU/vector state as a standard 4 KiB XSAVE image
  * into buf (64-byte aligned). Returns 0, or -ENOTSUP where XSAVE cannot. */
 int cpu_capture_fpu(void *buf);
+/* Find out how the host treats the guest (g->platform) with the backend's
+ * probe, run on v, which may get its vCPU made there (platform.h). */
+int cpu_detect_platform(struct guest *g, struct vcpu *v);
+/* Once the platform is known: the entry page, in the variant it needs. */
+int cpu_init_entry(struct guest *g);
 /* Give a new vCPU its GDT, TSS and IST stack (a reused one keeps its own),
  * and describe its first state. */
 int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *out);

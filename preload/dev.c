@@ -24,6 +24,7 @@
 #include "dune/uapi.h"
 #include "fds.h"
 #include "log.h"
+#include "platform.h"
 #include "rawsys.h"
 #include "signals.h"
 
@@ -144,6 +145,16 @@ static int open_device(void)
 		return (int)fd;
 	dev_fd = fd_protect((int)fd);
 	return dev_fd < 0 ? dev_fd : 0;
+}
+
+/* The module exists only on VT-x hardware: a syscall switches to CPL0 and
+ * exits report rip at the instruction. Nothing to run. */
+static int dev_probe(struct vcpu *v, const struct cpu_setup *c, uint64_t code, bool ring0,
+		     struct platform *p)
+{
+	(void)v, (void)c, (void)code, (void)ring0;
+	platform_hardware(p);
+	return 0;
 }
 
 static int dev_open(char *why, size_t len)
@@ -501,6 +512,7 @@ const struct backend_ops dev_backend = {
 	.name = "dev",
 	.kind = 2,
 	.open = dev_open,
+	.probe = dev_probe,
 	.add_memory = dev_add_memory,
 	.vcpu_create = dev_vcpu_create,
 	.vcpu_reset = dev_vcpu_reset,

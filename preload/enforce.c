@@ -178,7 +178,7 @@ static void open_log_or_die(struct guest *g)
 static int fill_guest_filter(struct guest *g)
 {
 	const struct dune_policy *p = &g->policy;
-	int64_t *errnos = (int64_t *)(g->stubs + STUB_FILTER_ERRNOS);
+	int64_t *errnos = (int64_t *)(g->entry + ENTRY_ERRNOS);
 	int used = 0, decided = 0;
 
 	if (g->cfg.ring != 3)
@@ -196,7 +196,7 @@ static int fill_guest_filter(struct guest *g)
 				continue; /* decided on the host instead */
 			errnos[used++] = -(int64_t)s->err;
 		}
-		g->stubs[STUB_FILTER_BITMAPS + slot * FILTER_BITMAP_BYTES + nr / 8] |= 1u << (nr % 8);
+		g->entry[ENTRY_BITMAPS + slot * FILTER_BITMAP_BYTES + nr / 8] |= 1u << (nr % 8);
 		decided++;
 	}
 	return decided;

@@ -18,6 +18,7 @@
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
+#include "platform.h"
 #include "rawsys.h"
 #include "signals.h"
 
@@ -45,7 +46,9 @@ static const struct backend_ops *pick_backend(const struct dune_config *cfg, cha
 static void host_main(struct guest_regs *regs)
 {
 	struct guest *g = &dune_guest;
-	int r = g->backend->vcpu_create(&main_vcpu, &main_setup, regs);
+	/* The platform's probe may have made the vCPU already. */
+	int r = main_vcpu.backend_state ? g->backend->vcpu_reset(&main_vcpu, &main_setup, regs)
+					: g->backend->vcpu_create(&main_vcpu, &main_setup, regs);
 
 	if (r)
 		dune_fatal("cannot create the vCPU: %s", strerror(-r));
@@ -85,6 +88,23 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 		dune_fatal("cannot mirror this process's memory into the guest: %s", strerror(-r));
 	if ((r = cpu_init(g)))
 		dune_fatal("cannot build the guest's descriptor tables: %s", strerror(-r));
+	if ((r = cpu_detect_platform(g, &main_vcpu))) {
+		snprintf(why, sizeof(why), "this KVM does not behave like any host dune knows "
+			 "(its probe failed: %s); report it with the output of "
+			 "dmesg | grep -i kvm", strerror(-r));
+		enforce_backend_unavailable(g, why);
+		errno = saved_errno;
+		return;
+	}
+	if (g->cfg.ring == 0 && !platform_ring0_usable(&g->platform)) {
+		enforce_backend_unavailable(g, "ring 0 (DUNE_RING=0 or the policy's ring = 0) cannot "
+					    "run here: this host's KVM emulates CPL0 code and cannot "
+					    "run a program there (a PVM host); ring 3, the default, works");
+		errno = saved_errno;
+		return;
+	}
+	if ((r = cpu_init_entry(g)))
+		dune_fatal("cannot build the guest's syscall entry: %s", strerror(-r));
 	enforce_init_filter(g);
 	forward_init(g);
 

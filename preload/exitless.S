@@ -1,10 +1,14 @@
 /* exitless.S: the LSTAR entry of a thread that forwards syscalls without exits.
  *
- * A template: each vCPU gets a copy in a supervisor page of its own, followed
- * by its data page (arch.h, FWD_*), which every reference below reaches
- * rip-relative. The syscall instruction brought us here at CPL0 with the
- * program's return rip in rcx and rflags in r11; nothing but rax may change,
- * and the program's stack is not ours to touch.
+ * A template: each vCPU gets a copy in a page of its own, followed by its
+ * data page (arch.h, FWD_*), which every reference below reaches
+ * rip-relative. The syscall instruction brought us here with the program's
+ * return rip in rcx and rflags in r11; nothing but rax may change, and the
+ * program's stack is not ours to touch. Two variants, as for entry.S:
+ * dune_exitless_kernel runs at CPL0 and returns with sysretq,
+ * dune_exitless_user runs at CPL3 (stub_return.h). At CPL3 the data page is
+ * the program's to write too: it holds hints and the slot, and the server
+ * trusts nothing in it (forward.c).
  *
  * The stub writes the request into the slot and spins until the thread's
  * server (forward.c), a host thread, has run it. It exits instead when this
@@ -12,22 +16,25 @@
  * run, the server is asleep, or the answer is slow to come.
  */
 #include "arch.h"
+#include "stub_return.h"
 
-#define DATA(off) .Lbase + FWD_CODE_SIZE + (off)(%rip)
+#define DATA(off) .Lbase\@ + FWD_CODE_SIZE + (off)(%rip)
 
+	.macro exitless_blob name, user
 	.section .rodata, "a"
-	.globl dune_exitless_start, dune_exitless_end
+	.globl dune_exitless_\name\()_start, dune_exitless_\name\()_end
 	.balign 64
-dune_exitless_start:
-.Lbase:
+dune_exitless_\name\()_start:
+.Lbase\@:
+	user_flags_check \user, .Lexit\@
 	cmpq $FILTER_NR, %rax
-	jae .Lexit
+	jae .Lexit\@
 	cmpl $0, DATA(FWD_ON)
-	je .Lexit
+	je .Lexit\@
 	btq %rax, DATA(FWD_ELIGIBLE)
-	jnc .Lexit
+	jnc .Lexit\@
 	cmpl $0, DATA(FWD_AWAKE)
-	je .Lexit                       /* the host wakes the server at the exit */
+	je .Lexit\@                     /* the host wakes the server at the exit */
 	movq %rax, DATA(FWD_NR)
 	movq %rdi, DATA(FWD_ARGS + 0)
 	movq %rsi, DATA(FWD_ARGS + 8)
@@ -37,33 +44,49 @@ dune_exitless_start:
 	movq %r9, DATA(FWD_ARGS + 40)
 	movl $FWD_POSTED, DATA(FWD_STATE) /* stores are ordered: the request is whole */
 	movl DATA(FWD_SPIN), %eax
-1:	pause
+.Lspin\@:
+	pause
 	cmpl $FWD_POSTED, DATA(FWD_STATE)
-	jb .Lanswered
+	jb .Lanswered\@
 	decl %eax
-	jnz 1b
-	jmp .Ltake_over
-.Lanswered:
+	jnz .Lspin\@
+	jmp .Ltake_over\@
+.Lanswered\@:
 	cmpl $FWD_DONE, DATA(FWD_STATE)
-	je .Ldone
+	je .Ldone\@
 	cmpl $FWD_BOUNCED, DATA(FWD_STATE)
-	jne .Ltake_over                 /* FWD_DONE_SIGNAL: the host delivers it */
+	jne .Ltake_over\@               /* FWD_DONE_SIGNAL: the host delivers it */
 	movq DATA(FWD_NR), %rax         /* rax holds the number again before IDLE */
 	movl $FWD_IDLE, DATA(FWD_STATE)
-.Lexit:
+.Lexit\@:
 	jmp *DATA(FWD_FALLBACK)
 
-/* The host finishes the call (or waits for the server) and resumes at the
- * sysretq with the result in rax. */
-	.org dune_exitless_start + FWD_SYSRET - 2
-.Ltake_over:
+/* The host finishes the call (or waits for the server). At CPL0 it resumes
+ * at the sysretq with the result in rax; at CPL3 it resumes the program. */
+	.org dune_exitless_\name\()_start + FWD_TAKE_OVER
+.Ltake_over\@:
 	outb %al, $PORT_EXITLESS
+	.if \user
+	ud2
+	.else
 	sysretq
+	.endif
 
-	.org dune_exitless_start + FWD_DONE_SYSRET - 17
-.Ldone:
+/* The answer. The state stays DONE until the last instruction before the
+ * return, so that a vCPU stopped anywhere before it is taken over with the
+ * answer still in the slot (forward_take_over). */
+.Ldone\@:
+	.if \user
+	user_flags_restore
+	.endif
+	.org dune_exitless_\name\()_start + FWD_DONE_SYSRET - 17, 0x90
 	movq DATA(FWD_RET), %rax        /* 7 bytes */
 	movl $FWD_IDLE, DATA(FWD_STATE) /* 10 bytes with its imm32: ends at FWD_DONE_SYSRET */
-	sysretq
-dune_exitless_end:
+	stub_return \user
+dune_exitless_\name\()_end:
+	.endm
+
+	exitless_blob kernel, 0
+	exitless_blob user, 1
+
 	.section .note.GNU-stack, "", @progbits

@@ -37,11 +37,10 @@
 #include "lock.h"
 #include "memory.h"
 #include "pagetable.h"
+#include "platform.h"
 #include "rawsys.h"
 #include "signals.h"
 
-#define SUPERVISOR_RWX (PTE_P | PTE_W | PTE_A | PTE_D) /* the stub page and its data page */
-#define GUEST_SPIN_NS 20000   /* the stub's wait, about one exit's cost on our hosts */
 #define SERVER_SPIN_NS 50000  /* a server's idle spin before it sleeps */
 #define AUTO_WINDOW_NS 1000000
 #define AUTO_ON_PER_MS 10
@@ -49,11 +48,8 @@
 #define KICK_AGAIN_NS 1000000 /* a kick may come before the server's call waits */
 #define RECHECK_NS 5000000    /* a signal just before the futex wait is seen this late */
 
-/* Host-only words of the data page, after what the stub reads. */
-#define FWD_HOST_WAITING 0x100 /* u32: the vCPU thread waits on FWD_STATE */
-#define FWD_MASK         0x108 /* u64: the program thread's signal mask */
-
-extern const uint8_t dune_exitless_start[], dune_exitless_end[];
+extern const uint8_t dune_exitless_kernel_start[], dune_exitless_kernel_end[];
+extern const uint8_t dune_exitless_user_start[], dune_exitless_user_end[];
 long dune_clone_thread(unsigned long flags, void *stack_top, uint64_t parent_tid,
 		       uint64_t child_tid, uint64_t tls, void (*fn)(void *), void *arg);
 
@@ -140,7 +136,8 @@ void forward_init(struct guest *g)
 	forward_calls_init();
 	tpn = ticks_per_ns_x1000();
 	cpus = count_cpus();
-	guest_spin = pauses_for(GUEST_SPIN_NS, tpn);
+	/* The stub waits about as long as an exit would cost (platform.h). */
+	guest_spin = pauses_for(platform_exitless_wait_ns(&g->platform), tpn);
 	server_spin_ticks = SERVER_SPIN_NS * tpn / 1000;
 	auto_window_ticks = AUTO_WINDOW_NS * tpn / 1000;
 	/* One CPU: a spinning side only keeps the other from running, so
@@ -175,10 +172,18 @@ int forward_vcpu_setup(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 	if (!forward_active(g))
 		return 0;
 	if (!v->fwd.code) {
-		v->fwd.code = mem_alloc_reserved(g, 2 * PAGE_SIZE, SUPERVISOR_RWX);
-		if (!v->fwd.code)
+		bool user = g->platform.syscall_stays_user;
+		const uint8_t *start = user ? dune_exitless_user_start : dune_exitless_kernel_start;
+		const uint8_t *end = user ? dune_exitless_user_end : dune_exitless_kernel_end;
+
+		/* Where the stub runs at CPL3, so does its data page: the
+		 * program may write it, and the server trusts none of it. */
+		v->fwd.code = mem_alloc_reserved(g, 2 * PAGE_SIZE,
+						 platform_exitless_code_pte(&g->platform));
+		if (!v->fwd.code || mem_reserved_flags(g, data_of(v), PAGE_SIZE,
+						       platform_exitless_data_pte(&g->platform)))
 			return -ENOMEM;
-		memcpy(v->fwd.code, dune_exitless_start, dune_exitless_end - dune_exitless_start);
+		memcpy(v->fwd.code, start, end - start);
 	}
 	*word(v, FWD_STATE) = FWD_IDLE;
 	*word(v, FWD_ON) = g->cfg.forward == POLICY_FORWARD_EXITLESS && !disabled && !v->fwd.unshared;
@@ -254,7 +259,7 @@ static void server_claim(struct vcpu *v)
 static void server_answer(struct vcpu *v, uint32_t state)
 {
 	__atomic_store_n(word(v, FWD_STATE), state, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(word(v, FWD_HOST_WAITING), __ATOMIC_SEQ_CST))
+	if (__atomic_load_n(&v->fwd.host_waiting, __ATOMIC_SEQ_CST))
 		futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
 }
 
@@ -289,6 +294,15 @@ static void take_raised_signals(struct vcpu *v, uint64_t mask)
 			keep_signal(v, &info);
 }
 
+/* The request, read once: where the stub runs at CPL3 the program can
+ * change the slot at any time, so the server checks and runs only its copy. */
+static long copy_request(const struct vcpu *v, long a[6])
+{
+	for (int i = 0; i < 6; i++)
+		a[i] = (long)__atomic_load_n(qword(v, FWD_ARGS + 8 * i), __ATOMIC_RELAXED);
+	return (long)__atomic_load_n(qword(v, FWD_NR), __ATOMIC_RELAXED);
+}
+
 static void server_main(void *arg)
 {
 	struct vcpu *v = arg;
@@ -296,21 +310,20 @@ static void server_main(void *arg)
 
 	__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
 	for (;;) {
-		const long *a = (const long *)qword(v, FWD_ARGS);
-		long nr, ret;
+		long a[6], nr, ret;
 		uint64_t t0, mask;
 		bool quick;
 
 		server_claim(v);
 		t0 = __builtin_ia32_rdtsc();
-		nr = (long)*qword(v, FWD_NR);
+		nr = copy_request(v, a);
 		if (!served(nr) || !forward_server_may_run(nr, a) ||
 		    __atomic_load_n(&disabled, __ATOMIC_ACQUIRE) || v->libdune) {
 			server_answer(v, FWD_BOUNCED);
 			continue;
 		}
 		quick = forward_quick(nr);
-		mask = *qword(v, FWD_MASK);
+		mask = v->fwd.mask;
 		if (!quick) /* a call that may wait: a signal for the thread must reach it */
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
 		ret = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
@@ -388,7 +401,7 @@ static bool wait_for_server(struct vcpu *v)
 	uint32_t *state = word(v, FWD_STATE), s, posted = FWD_POSTED;
 	uint64_t kicked = 0;
 
-	__atomic_store_n(word(v, FWD_HOST_WAITING), 1, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&v->fwd.host_waiting, 1, __ATOMIC_SEQ_CST);
 	if (handoff)
 		futex(state, FUTEX_WAKE, 1, NULL); /* the server sleeps on it */
 	while ((s = __atomic_load_n(state, __ATOMIC_SEQ_CST)) == FWD_CLAIMED || s == FWD_POSTED) {
@@ -410,7 +423,7 @@ static bool wait_for_server(struct vcpu *v)
 		/* Our signal handler interrupts the wait (EINTR). */
 		futex(state, FUTEX_WAIT, s, &again);
 	}
-	__atomic_store_n(word(v, FWD_HOST_WAITING), 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&v->fwd.host_waiting, 0, __ATOMIC_RELAXED);
 	return s != FWD_POSTED;
 }
 
@@ -426,6 +439,21 @@ static void take_server_signals(struct vcpu *v)
 	signal_set_mask(mask);
 }
 
+/* The vCPU leaves the stub with rax as it is: at CPL0 through the stub's
+ * sysretq, at CPL3 (where that would fault) by the host resuming the
+ * program. rewind: at its syscall instruction, to make the call again. */
+static void leave_stub(struct guest *g, struct vcpu *v, bool rewind)
+{
+	struct guest_regs *r = v->regs;
+
+	r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
+	if (rewind)
+		r->rcx -= 2;
+	if (platform_stop_cpl(&g->platform, STOP_ENTRY, g->cfg.ring) == 3)
+		platform_return_to_program(r);
+	v->regs_dirty = true;
+}
+
 void forward_take_over(struct guest *g, struct vcpu *v)
 {
 	struct guest_regs *r = v->regs;
@@ -433,18 +461,15 @@ void forward_take_over(struct guest *g, struct vcpu *v)
 	uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE), posted = FWD_POSTED;
 	uint64_t at = r->rip - (uint64_t)v->fwd.code;
 	long nr = (long)*qword(v, FWD_NR);
+	bool pending;
 
-	v->regs_dirty = true;
 	if (s == FWD_IDLE) {
-		if (at == FWD_SYSRET || at == FWD_DONE_SYSRET)
-			return; /* settled already: rax holds the answer, sysretq is next */
-		/* Not posted (or bounced): back to the program's syscall
+		/* Settled already (rax holds the answer, the return is next), or
+		 * not posted (or bounced): back to the program's syscall
 		 * instruction, with rax the number, as before it ran. */
-		r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
-		r->rcx -= 2;
+		leave_stub(g, v, at != FWD_SYSRET && at != FWD_DONE_SYSRET);
 		return;
 	}
-	r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
 	if (s == FWD_POSTED && !handoff &&
 	    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_ACQ_REL,
 					__ATOMIC_ACQUIRE))
@@ -460,16 +485,17 @@ void forward_take_over(struct guest *g, struct vcpu *v)
 	if (s == FWD_DONE_SIGNAL)
 		take_server_signals(v);
 	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
+	leave_stub(g, v, false);
 	return;
 not_started:
 	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
 	r->rax = (uint64_t)nr;
-	if (signal_pending(v)) {
-		/* The signal came first: its handler runs before the call, as
-		 * natively, and a call that would wait cannot miss it. */
-		r->rcx -= 2;
+	/* A signal that came first: its handler runs before the call, as
+	 * natively, and a call that would wait cannot miss it. */
+	pending = signal_pending(v);
+	leave_stub(g, v, pending);
+	if (pending)
 		return;
-	}
 	forward_on_exit(g, v, nr);
 	syscall_handle(g, v);
 }
@@ -524,7 +550,7 @@ void forward_before_run(struct guest *g, struct vcpu *v)
 	/* Only a thread that forwards needs it; forward_on_exit turns one on
 	 * before the next run, which reads it here. */
 	if (v->fwd.code && __atomic_load_n(word(v, FWD_ON), __ATOMIC_RELAXED))
-		raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)qword(v, FWD_MASK), 8, 0, 0);
+		raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&v->fwd.mask, 8, 0, 0);
 }
 
 void forward_disable(struct guest *g)
@@ -574,7 +600,7 @@ void forward_after_fork(struct guest *g, struct vcpu *v)
 	v->fwd.unshared = v->fwd.own_files = false; /* its server will share what it has */
 	*word(v, FWD_AWAKE) = 0;
 	*word(v, FWD_STATE) = FWD_IDLE;
-	*word(v, FWD_HOST_WAITING) = 0;
+	v->fwd.host_waiting = 0;
 }
 
 void forward_new_thread(struct vcpu *v, const struct vcpu *parent, unsigned long flags)

@@ -19,6 +19,7 @@
 #include "cpu.h"
 #include "fds.h"
 #include "log.h"
+#include "platform.h"
 #include "rawsys.h"
 
 _Static_assert(sizeof(struct guest_regs) == sizeof(struct kvm_regs), "guest_regs layout");
@@ -45,6 +46,8 @@ static struct kvm_cpuid2 *cpuid;
  * QEMU's emulated CPUs, under which we test, grant CPL3 I/O through the TSS
  * bitmap only for type 9: give each what it wants (set in kvm_open). */
 static uint8_t tss_type;
+/* How the host reports exits (the probe's findings); NULL until it ran. */
+static const struct platform *platform;
 
 /* ioctl returning -errno: no libc wrapper may run once the guest does. */
 static int xioctl(int fd, unsigned long req, void *arg)
@@ -357,6 +360,11 @@ static int kvm_vcpu_run(struct vcpu *v)
 	}
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+		/* Every handler sees rip at the out, as hardware reports it. */
+		if (platform && platform->io_exit_past) {
+			run->s.regs.regs.rip = platform_io_exit_rip(platform, run->s.regs.regs.rip);
+			v->regs_dirty = true;
+		}
 		if (run->io.direction == KVM_EXIT_IO_OUT && run->io.size == 1) {
 			if (run->io.port == PORT_SYSCALL_STUB)
 				return EXIT_SYSCALL_STUB;
@@ -392,6 +400,69 @@ static int kvm_vcpu_run(struct vcpu *v)
 		dune_error("unexpected KVM exit reason %u", run->exit_reason);
 		return -1;
 	}
+}
+
+/* One run of the probe: KVM_RUN until an exit that is not a signal's. */
+static long probe_run(struct vcpu *v, const struct guest_regs *regs, uint64_t *ns)
+{
+	struct kvm_vcpu_state *s = v->backend_state;
+	uint64_t t0;
+	long r;
+
+	*v->regs = *regs;
+	do {
+		s->run->kvm_dirty_regs = KVM_SYNC_X86_REGS;
+		t0 = raw_now_ns();
+		r = raw_ioctl(v->fd, KVM_RUN, NULL);
+		*ns = raw_now_ns() - t0;
+	} while (r == -EINTR || r == -EAGAIN);
+	return r;
+}
+
+static bool probe_exited_on_site_port(const struct kvm_run *run)
+{
+	return run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_OUT &&
+	       run->io.port == PORT_SYSCALL_SITE;
+}
+
+static int kvm_probe(struct vcpu *v, const struct cpu_setup *c, uint64_t code, bool ring0,
+		     struct platform *p)
+{
+	struct guest_regs regs = { .rip = code + PROBE_SYSCALL, .rflags = 0x2 };
+	struct probe_exit e = { .out = code + PROBE_LSTAR };
+	struct cpu_setup c0 = *c;
+	struct kvm_vcpu_state *s;
+	struct kvm_sregs sregs;
+	uint64_t ns;
+	int r;
+
+	if ((r = kvm_vcpu_create(v, c, &regs)))
+		return r;
+	s = v->backend_state;
+	if (probe_run(v, &regs, &ns) < 0 || !probe_exited_on_site_port(s->run))
+		return -EPROTO;
+	e.rip = s->run->s.regs.regs.rip;
+	if ((r = xioctl(v->fd, KVM_GET_SREGS, &sregs)))
+		return r;
+	e.cs = sregs.cs.selector;
+	if ((r = platform_from_probe(p, &e)))
+		return r;
+	/* Once more, timed: the first run paid for the vCPU's first entry. */
+	if ((r = kvm_vcpu_reset(v, c, &regs)) || probe_run(v, &regs, &ns) < 0 ||
+	    !probe_exited_on_site_port(s->run))
+		return r ? r : -EPROTO;
+	p->exit_ns = (uint32_t)(ns < UINT32_MAX ? ns : UINT32_MAX);
+	if (ring0) {
+		/* CPL0 code that PVM's emulator cannot run: an exit on the
+		 * port where CPL0 runs general code, an error where it does not. */
+		c0.cpl = 0;
+		regs.rip = code + PROBE_RING0;
+		if ((r = kvm_vcpu_reset(v, &c0, &regs)))
+			return r;
+		p->ring0_general = probe_run(v, &regs, &ns) == 0 && probe_exited_on_site_port(s->run);
+	}
+	platform = p;
+	return 0;
 }
 
 static uint64_t kvm_fault_address(struct vcpu *v)
@@ -492,6 +563,7 @@ const struct backend_ops kvm_backend = {
 	.name = "kvm",
 	.kind = 1,
 	.open = kvm_open,
+	.probe = kvm_probe,
 	.add_memory = kvm_add_memory,
 	.vcpu_create = kvm_vcpu_create,
 	.vcpu_reset = kvm_vcpu_reset,

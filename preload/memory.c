@@ -238,6 +238,11 @@ void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags)
 	return p ? reserve(g, p, size, pte_flags) : NULL;
 }
 
+int mem_reserved_flags(struct guest *g, void *p, uint64_t size, uint64_t pte_flags)
+{
+	return reserve(g, (uint64_t)p, size, pte_flags) ? 0 : -ENOMEM;
+}
+
 static void *alloc_stack(struct guest *g, struct vcpu *v, uint64_t magic)
 {
 	uint64_t size = HOST_STACK_SIZE;

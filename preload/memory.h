@@ -11,6 +11,9 @@ int mem_init(struct guest *g);
 /* Allocate size bytes (page multiple) of runtime memory that the guest sees
  * with the given PTE flags (0: not at all). Returns NULL on failure. */
 void *mem_alloc_reserved(struct guest *g, uint64_t size, uint64_t pte_flags);
+/* Give part of it other flags, before the guest has touched it (a shadow-
+ * paging host would not see an edit of an entry the guest has used). */
+int mem_reserved_flags(struct guest *g, void *p, uint64_t size, uint64_t pte_flags);
 
 /* A host stack for v: HOST_STACK_SIZE bytes, aligned to its size, invisible
  * to the guest, with v recorded at its base (see struct host_stack_base). */

@@ -24,6 +24,15 @@ struct guest_regs {
 	uint64_t rip, rflags;
 };
 
+/* How this host's KVM treats the guest (platform.h), from the backend's probe. */
+struct platform {
+	bool known;
+	bool syscall_stays_user; /* a CPL3 syscall reaches LSTAR still at CPL3 (PVM) */
+	bool io_exit_past;       /* an I/O exit reports rip past the out (PVM) */
+	bool ring0_general;      /* CPL0 runs general code; probed only when ring 0 is asked for */
+	uint32_t exit_ns;        /* one exit from CPL3 and back, as the probe measured it */
+};
+
 struct dune_config {
 	int ring;           /* 3 (default) or 0 */
 	bool rewrite;       /* rewrite syscall sites into direct exits */
@@ -97,6 +106,9 @@ struct vcpu_forward {
 	 * without CLONE_FILES, CLONE_FS or CLONE_SYSVSEM, or by such a
 	 * thread): a server would not share them. own_files: the first. */
 	bool unshared, own_files;
+	/* Host-only: never in the data page, which the program may write. */
+	uint32_t host_waiting;    /* the vCPU thread waits on FWD_STATE */
+	uint64_t mask;            /* the program thread's signal mask, for the server */
 };
 
 /* A hook (include/dune/hooks.h) running in the guest for this vCPU. */
@@ -147,7 +159,9 @@ struct guest {
 	struct dune_config cfg;
 	struct dune_policy policy; /* the policy files' rules for this program (enforce.c) */
 	const struct backend_ops *backend;
+	struct platform platform;  /* inherited by forked children */
 	uint8_t *stubs;            /* supervisor page holding the stub blob */
+	uint8_t *entry;            /* the entry page (entry.S): LSTAR of CPL3 programs */
 	uint64_t *idt;             /* supervisor page */
 	struct page_table pt;
 	struct vma_list vmas;      /* the host's mappings, as the guest sees them */

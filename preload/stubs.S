@@ -1,7 +1,8 @@
 /* stubs.S: the guest's CPL0 code. It only leaves the guest: the host does the work.
  *
  * The blob is copied into a supervisor-only page of the runtime, so offsets, not
- * absolute addresses, are what the host uses (see arch.h).
+ * absolute addresses, are what the host uses (see arch.h). The syscall entry of
+ * CPL3 programs has a page of its own (entry.S).
  */
 #include "arch.h"
 
@@ -10,12 +11,6 @@
 	.balign 64
 dune_stubs_start:
 .Lbase: /* a local name: references to it need no relocation */
-
-/* LSTAR for programs at CPL3: syscall put the return RIP in rcx and RFLAGS in
- * r11 and left rsp alone, so touch no stack. The host moves RIP past the out. */
-	.org dune_stubs_start + STUB_SYSCALL_RING3
-	outb %al, $PORT_SYSCALL_STUB
-	sysretq
 
 /* LSTAR for programs at CPL0 (DUNE_RING=0): SFMASK is 0, so RFLAGS is intact. */
 	.org dune_stubs_start + STUB_SYSCALL_RING0
@@ -79,39 +74,6 @@ exc_common:
 	outb %al, $PORT_EXCEPTION
 	addq $16, %rsp
 	iretq
-
-/* The policy's filter for CPL3 programs (see arch.h): a denied call returns
- * -errno at once; anything else goes on to the exiting stub above. Only rax,
- * the flags (sysretq restores them from r11) and no stack are touched. */
-	.macro filter_test slot
-	btq %rax, .Lbase + STUB_FILTER_BITMAPS + \slot * FILTER_BITMAP_BYTES(%rip)
-	jc filter_deny\slot
-	.endm
-	.macro filter_deny slot
-filter_deny\slot:
-	movq .Lbase + STUB_FILTER_ERRNOS + \slot * 8(%rip), %rax
-	sysretq
-	.endm
-
-	.org dune_stubs_start + STUB_FILTER_RING3
-	cmpq $FILTER_NR, %rax
-	jae filter_pass
-	filter_test 0
-	filter_test 1
-	filter_test 2
-	filter_test 3
-filter_pass:
-	jmp .Lbase + STUB_SYSCALL_RING3
-	filter_deny 0
-	filter_deny 1
-	filter_deny 2
-	filter_deny 3
-
-/* The filter's data, zero (nothing denied) until the host fills it. */
-	.org dune_stubs_start + STUB_FILTER_BITMAPS
-	.fill FILTER_SLOTS * FILTER_BITMAP_BYTES, 1, 0
-	.org dune_stubs_start + STUB_FILTER_ERRNOS
-	.fill FILTER_SLOTS, 8, 0
 
 dune_stubs_end:
 	.section .note.GNU-stack, "", @progbits

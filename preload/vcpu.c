@@ -10,6 +10,7 @@
 #include "forward.h"
 #include "guest.h"
 #include "log.h"
+#include "platform.h"
 #include "rawsys.h"
 #include "signals.h"
 
@@ -79,11 +80,46 @@ void vcpu_die(struct guest *g, struct vcpu *v, const char *why)
 
 void regs_resume_in_program(struct guest *g, struct guest_regs *r)
 {
-	if (r->rip - (uint64_t)g->stubs >= PAGE_SIZE)
-		return;
-	r->rip = r->rcx;
-	if (g->cfg.ring == 3)
-		r->rflags = (r->r11 & SYSRET_RFLAGS) | 0x2; /* what sysretq loads */
+	uint64_t ring0_return = (uint64_t)g->stubs + STUB_SYSCALL_RING0 + STUB_EXIT_LEN;
+
+	if (r->rip == ring0_return)
+		r->rip = r->rcx; /* jmp *%rcx, flags untouched */
+	else if (r->rip - (uint64_t)g->entry < PAGE_SIZE)
+		platform_return_to_program(r);
+}
+
+/* An exit on a stub's port from anywhere but the stub's own out: where the
+ * platform opens the port to CPL3, the program did it. Natively an out to a
+ * port the process may not use raises #GP: SIGSEGV. */
+static void exit_from_elsewhere(struct guest *g, struct vcpu *v)
+{
+	struct guest_regs *r = v->regs;
+	uint8_t op;
+
+	/* A one-byte out (%dx form) ended one byte before where an imm8 one would. */
+	if (g->platform.io_exit_past && guest_read(&op, r->rip + 1, 1) == 1 && (op == 0xee || op == 0xef))
+		r->rip++;
+	v->regs_dirty = true;
+	exception_signal(g, v, 13, 0, 0, SIGSEGV);
+}
+
+/* The entry page's exit: the call in the registers; where its stub runs at
+ * CPL3, the program resumes from the host (sysretq would fault there). */
+static bool entry_exit(struct guest *g, struct vcpu *v)
+{
+	struct guest_regs *r = v->regs;
+
+	if (r->rip == (uint64_t)g->entry + ENTRY_SYSCALL) {
+		r->rip += STUB_EXIT_LEN;
+		if (platform_stop_cpl(&g->platform, STOP_ENTRY, g->cfg.ring) == 3)
+			platform_return_to_program(r);
+	} else if (r->rip == (uint64_t)g->stubs + STUB_SYSCALL_RING0) {
+		r->rip += STUB_EXIT_LEN; /* jmp *%rcx is next */
+	} else {
+		return false;
+	}
+	v->regs_dirty = true;
+	return true;
 }
 
 /* The hot path: keep it short, allocation-free and lock-free. */
@@ -110,11 +146,13 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 		saved_errno = errno;
 		switch (kind) {
 		case EXIT_SYSCALL_STUB:
-			/* The syscall instruction ended at rcx; resume at the stub's return. */
+			if (!entry_exit(g, v)) {
+				exit_from_elsewhere(g, v);
+				break;
+			}
+			/* The syscall instruction ended at rcx. */
 			site = r->rcx - 2;
 			nr = (long)r->rax;
-			r->rip += STUB_EXIT_LEN;
-			v->regs_dirty = true;
 			forward_on_exit(g, v, nr);
 			syscall_handle(g, v);
 			/* libgcc's unwinder knows __restore_rt by its syscall bytes */
@@ -136,11 +174,20 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			syscall_handle(g, v);
 			break;
 		case EXIT_EXCEPTION:
+			if (r->rip != (uint64_t)g->stubs + STUB_EXC_COMMON) {
+				exit_from_elsewhere(g, v);
+				break;
+			}
 			r->rip += STUB_EXIT_LEN;
 			v->regs_dirty = true;
 			exception_handle(g, v);
 			break;
 		case EXIT_SYSCALL_EXITLESS:
+			if (!forward_in_stub(v, r->rip) ||
+			    r->rip - (uint64_t)v->fwd.code != FWD_TAKE_OVER) {
+				exit_from_elsewhere(g, v);
+				break;
+			}
 			forward_take_over(g, v);
 			break;
 		case EXIT_INTERRUPTED: /* in the exitless stub: signal_deliver_pending settles it */
