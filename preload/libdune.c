@@ -31,6 +31,7 @@
 #include "forward.h"
 #include "guest.h"
 #include "memory.h"
+#include "platform.h"
 #include "rawsys.h"
 #include "signals.h"
 
@@ -66,7 +67,10 @@ static uint64_t root_phys(struct guest *g, const struct page_table *pt)
 }
 
 /* User mode's table: the runtime's supervisor pages (stubs, IDT, each
- * vCPU's GDT, TSS and IST stack), so traps work; the rest comes on demand. */
+ * vCPU's GDT, TSS and IST stack), so traps work; the rest comes on demand.
+ * Runtime pages CPL3 may reach (the entry page and exitless stubs where a
+ * syscall stays at CPL3) stay out: user mode's syscalls then fault at
+ * LSTAR, and page tables alone keep it from every runtime page. */
 static int user_table(struct guest *g)
 {
 	int r;
@@ -458,6 +462,19 @@ static int emulate_privileged(struct guest *g, struct vcpu *v, uint64_t *frame)
 	return 1;
 }
 
+/* A fetch fault at the vCPU's own LSTAR, from CPL3: a syscall that found no
+ * entry page (user mode's table leaves the user-visible stubs out). */
+static bool syscall_fetch_fault(const struct guest *g, const struct vcpu *v, const uint64_t *frame,
+				uint64_t addr, uint64_t error)
+{
+	uint64_t rip = frame[EXC_FRAME_RIP / 8];
+
+	if (!(error & 0x10) || addr != rip || (frame[EXC_FRAME_CS / 8] & 3) != 3)
+		return false;
+	return rip == (uint64_t)g->entry + ENTRY_SYSCALL || rip == (uint64_t)g->entry + ENTRY_FILTER ||
+	       (v->fwd.code && rip == (uint64_t)v->fwd.code);
+}
+
 bool libdune_exception(struct guest *g, struct vcpu *v, int vec, uint64_t error)
 {
 	struct libdune_vcpu *lv = v->libdune;
@@ -476,6 +493,16 @@ bool libdune_exception(struct guest *g, struct vcpu *v, int vec, uint64_t error)
 	if (!lv)
 		return false;
 	if (lv->user) {
+		if (vec == 14 && syscall_fetch_fault(g, v, frame, addr, error)) {
+			/* User mode made a syscall where it stays at CPL3: its
+			 * table has no entry page, so LSTAR faulted. rcx and r11
+			 * hold what syscall stored, as after any syscall. */
+			if (program_regs_get(g, v, &at))
+				vcpu_die(g, v, "libdune: a trap inside dune's stubs");
+			platform_return_to_program(&at);
+			deliver(g, v, &at, LIBDUNE_TRAP_SYSCALL, 0, 0, 0);
+			return true;
+		}
 		if (vec == 14 && user_fault_fill(g, v, addr, error))
 			return true;
 		if (!(ld.vectors & (1u << vec))) {

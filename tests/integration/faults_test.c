@@ -29,6 +29,7 @@ Test(faults, ring0_program_faults_too)
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
 	struct run_result r;
 
+	RING0_OR_REFUSED(ARGV(TEST_PROGRAM_DIR "/fault", "segv"), ring0);
 	require_kvm();
 	r = run_program(ARGV(TEST_PROGRAM_DIR "/fault", "segv"), ring0, 1, NULL);
 	cr_expect_eq(r.status, 128 + 11, "status %d, stderr: %s", r.status, r.err);

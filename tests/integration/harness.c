@@ -106,6 +106,29 @@ void require_kvm(void)
 	close(fd);
 }
 
+int host_runs_ring0(void)
+{
+	return access("/sys/module/kvm_pvm", F_OK) != 0;
+}
+
+void expect_ring0_refused(const char *const *argv, const char *const *env)
+{
+	struct run_result r;
+	const char *nl;
+
+	require_kvm();
+	r = run_program(argv, env, 1, NULL);
+	nl = strchr(r.err, '\n');
+	cr_expect_eq(r.status, 126, "%s at ring 0 on a PVM host: status %d, stderr: %s", argv[0],
+		     r.status, r.err);
+	cr_expect_eq(r.out_len, 0, "%s ran at ring 0 on a PVM host: %s", argv[0], r.out);
+	cr_expect(!strncmp(r.err, "dune: ring 0", 12) && nl && !nl[1],
+		  "not one dune: line saying ring 0 is refused: %s", r.err);
+	cr_expect(strstr(r.err, "ring 3, the default, works"), "the line does not say ring 3 "
+		  "works: %s", r.err);
+	run_result_free(&r);
+}
+
 static void show_difference(const char *what, const char *native, size_t nlen, const char *dune,
 			    size_t dlen)
 {

@@ -22,6 +22,22 @@ void run_result_free(struct run_result *r);
 /* Fails the test loudly where dune cannot run (no usable /dev/kvm). */
 void require_kvm(void);
 
+/* Can this host run a program at ring 0? Not on a PVM host (kvm_pvm), whose
+ * KVM emulates CPL0 code: told by the host, independently of dune's probe. */
+int host_runs_ring0(void);
+/* Where it cannot: dune refuses argv at ring 0 (env says so) before main,
+ * with one dune: line that says why and that ring 3 works, and status 126. */
+void expect_ring0_refused(const char *const *argv, const char *const *env);
+/* At the top of a ring-0 test: on a host without ring 0, the test checks the
+ * refusal of its own program instead, and ends. */
+#define RING0_OR_REFUSED(argv, env)                      \
+	do {                                             \
+		if (!host_runs_ring0()) {                \
+			expect_ring0_refused(argv, env); \
+			return;                          \
+		}                                        \
+	} while (0)
+
 /* Run argv natively and under dune; assert identical stdout and status. */
 void expect_same_as_native(const char *const *argv, const char *const *env);
 

@@ -179,6 +179,8 @@ Test(libdune, api_works_at_ring0_too)
 {
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
 
+	RING0_OR_REFUSED(ARGV(TEST_PROGRAM_DIR "/original_api"), ring0);
+
 	expect_output(ARGV(TEST_PROGRAM_DIR "/original_api"), ring0, 1,
 		      "hello: entered dune\n"
 		      "read while read-only: 1\n"
@@ -189,6 +191,8 @@ Test(libdune, api_works_at_ring0_too)
 Test(libdune_examples, user_mode_is_refused_at_ring0)
 {
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
+
+	RING0_OR_REFUSED(ARGV(EXAMPLES "/sandbox", "polite"), ring0);
 
 	/* User mode would run at CPL0 as well: dune_jump_to_user says -ENOTSUP. */
 	expect_output(ARGV(EXAMPLES "/sandbox", "polite"), ring0, 1,

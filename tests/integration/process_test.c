@@ -102,6 +102,7 @@ Test(process, exec_with_a_clean_environment_stays_under_dune)
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
 	struct run_result r;
 
+	RING0_OR_REFUSED(ARGV("env", "-i", TEST_PROGRAM_DIR "/identify"), ring0);
 	require_kvm();
 	/* env -i drops LD_PRELOAD and DUNE_RING: dune puts both back. */
 	r = run_program(ARGV("env", "-i", TEST_PROGRAM_DIR "/identify"), ring0, 1, NULL);

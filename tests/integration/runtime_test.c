@@ -35,6 +35,7 @@ Test(runtime, ring0_program_reads_cr3)
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
 	struct run_result native, dune;
 	unsigned long long cr3 = 0;
+	RING0_OR_REFUSED(ARGV(TEST_PROGRAM_DIR "/read_cr3"), ring0);
 
 	require_kvm();
 	native = run_program(ARGV(TEST_PROGRAM_DIR "/read_cr3"), NULL, 0, NULL);
@@ -50,6 +51,8 @@ Test(runtime, ring0_program_reads_cr3)
 Test(runtime, ring0_identification_says_cpl0)
 {
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
+
+	RING0_OR_REFUSED(ARGV(TEST_PROGRAM_DIR "/identify"), ring0);
 
 	expect_identity(ring0, "magic 0x454e5544 version 1 cpl 0 backend kvm vcpu 0 exits>0 1\n");
 }
@@ -104,6 +107,7 @@ Test(runtime, unhandled_exit_reports_registers_and_backtrace)
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
 	struct run_result r;
 
+	RING0_OR_REFUSED(ARGV(TEST_PROGRAM_DIR "/fault", "hlt"), ring0);
 	require_kvm();
 	/* hlt at CPL0 halts the vCPU: nothing a program should do under dune. */
 	r = run_program(ARGV(TEST_PROGRAM_DIR "/fault", "hlt"), ring0, 1, NULL);

@@ -16,6 +16,8 @@ Test(signals, c_program_at_ring0, .timeout = 600)
 {
 	static const char *const ring0[] = { "DUNE_RING=0", NULL };
 
+	RING0_OR_REFUSED(ARGV(TEST_PROGRAM_DIR "/signals"), ring0);
+
 	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/signals"), ring0);
 }
 
