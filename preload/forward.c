@@ -610,20 +610,3 @@ void forward_new_thread(struct vcpu *v, const struct vcpu *parent, unsigned long
 	v->fwd.unshared = parent->fwd.unshared || (flags & shared) != shared;
 	v->fwd.own_files = parent->fwd.own_files || !(flags & CLONE_FILES);
 }
-
-bool forward_has_servers(const struct guest *g)
-{
-	(void)g;
-	return __atomic_load_n(&servers_started, __ATOMIC_RELAXED) > 0;
-}
-
-bool forward_is_server(struct guest *g, long tid)
-{
-	bool found = false;
-
-	dune_lock(&g->lock);
-	for (struct vcpu *o = g->all_vcpus; o && !found; o = o->next_all)
-		found = o->fwd.server_tid == tid;
-	dune_unlock(&g->lock);
-	return found;
-}

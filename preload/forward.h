@@ -47,9 +47,6 @@ void forward_after_fork(struct guest *g, struct vcpu *v);
  * flags: one with files or a cwd of its own never forwards (a server
  * shares those of the thread that started it). Before its vCPU setup. */
 void forward_new_thread(struct vcpu *v, const struct vcpu *parent, unsigned long flags);
-/* forward.c: is tid one of the server threads (hidden from /proc/self/task)? */
-bool forward_is_server(struct guest *g, long tid);
-bool forward_has_servers(const struct guest *g);
 /* forward.c: the kernel gave the server thread (stack base below) a signal. */
 void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info);
 

@@ -72,11 +72,25 @@ long procdir_parse_number(const char *name)
 	return v;
 }
 
+/* Is tid a thread of the program, one that runs a vCPU? Others in the
+ * thread group are the runtime's servers, or kernel workers that KVM puts
+ * there (kvm-nx-lpage-recovery, on some hosts): not the program's. */
+static bool guest_thread(struct guest *g, long tid)
+{
+	bool found = false;
+
+	dune_lock(&g->lock);
+	for (struct vcpu *o = g->all_vcpus; o && !found; o = o->next_all)
+		found = __atomic_load_n(&o->host_tid, __ATOMIC_RELAXED) == tid;
+	dune_unlock(&g->lock);
+	return found;
+}
+
 static bool hidden(struct guest *g, enum listing what, long number)
 {
 	if (number < 0)
 		return false; /* "." and ".." */
-	return what == LISTING_FDS ? fd_is_runtime(number) : forward_is_server(g, number);
+	return what == LISTING_FDS ? fd_is_runtime(number) : !guest_thread(g, number);
 }
 
 long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count)
@@ -87,8 +101,6 @@ long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count)
 	enum listing what;
 	long n, out;
 
-	if (!fd_any_runtime() && !forward_has_servers(g))
-		return raw_syscall3(nr, fd, buf, count);
 	do {
 		n = raw_syscall3(nr, fd, buf, count);
 		if (n <= 0 || (what = listing_of(fd)) == LISTING_OTHER)

@@ -1,8 +1,8 @@
 /* procdir.h: what /proc's directories of this process list for the program.
  *
- * The runtime's own descriptors (fds.h) and its exitless server threads
- * (forward.h) are not the program's: /proc/self/fd and /proc/self/task leave
- * them out, as if they did not exist.
+ * The runtime's own descriptors (fds.h) are not the program's, nor are the
+ * threads that run no vCPU (exitless servers, kernel workers KVM adds):
+ * /proc/self/fd and /proc/self/task leave them out, as if they did not exist.
  */
 #ifndef DUNE_PROCDIR_H
 #define DUNE_PROCDIR_H

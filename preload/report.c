@@ -94,6 +94,9 @@ void report_print(struct guest *g)
 	ticks = __builtin_ia32_rdtsc() - g->start_tsc;
 	line("dune: exit report for pid %ld (backend %s, program at CPL%d)", raw_syscall0(SYS_getpid),
 	     g->backend->name, g->cfg.ring);
+	line("dune:   host             syscall stubs at CPL%d, I/O exits report rip %s, "
+	     "one exit %.1f us", g->platform.syscall_stays_user ? 3 : 0,
+	     g->platform.io_exit_past ? "past the out" : "at the out", g->platform.exit_ns / 1e3);
 	line("dune:   time in guest    %.6f s of %.6f s since entry",
 	     ticks ? wall_ns / 1e9 * s->guest_tsc / ticks : 0.0, wall_ns / 1e9);
 	line("dune:   exits            %llu", (unsigned long long)total_exits);

@@ -125,9 +125,15 @@ long thread_create(struct guest *g, struct vcpu *parent, unsigned long flags, ui
 	/* The new thread starts with every signal blocked, until it runs its
 	 * vCPU loop on its host stack, and then takes the program's mask. */
 	v->sig.start_mask = signal_block_all();
+	v->host_tid = 0;
 	tid = dune_clone_thread(flags, v->host_stack + HOST_STACK_SIZE, parent_tid, child_tid,
 				tls, thread_main, v);
 	signal_set_mask(v->sig.start_mask);
+	/* Listed in /proc/self/task from now on, as natively (procdir.c), even
+	 * before the thread itself got to say so. */
+	if (tid > 0)
+		__atomic_compare_exchange_n(&v->host_tid, &(long){ 0 }, tid, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED);
 	if (tid < 0) {
 		__atomic_sub_fetch(&g->live_threads, 1, __ATOMIC_ACQ_REL);
 		v->host_tid = 0; /* no thread ever ran it */
