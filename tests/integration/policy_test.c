@@ -410,6 +410,14 @@ Test(policy, denied_calls_are_decided_in_the_guest_without_exits)
 	run_result_free(&r);
 }
 
+Test(policy, denied_calls_in_the_guest_return_the_flags_as_sysretq)
+{
+	char *env = policy("flags.conf", "[syscalls]\ndeny.EACCES = getppid\n");
+
+	/* The filter's return at CPL3 (PVM) restores the flags without sysretq. */
+	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/flags", "flags", "110"), ENV(env));
+}
+
 Test(policy, denied_calls_at_ring0_are_decided_on_the_host)
 {
 	char *env = policy("ring0-deny.conf", "[syscalls]\ndeny.EACCES = getppid\n");

@@ -119,3 +119,17 @@ Test(runtime, unhandled_exit_reports_registers_and_backtrace)
 	cr_expect(strstr(r.err, " main+"), "the backtrace does not reach main: %s", r.err);
 	run_result_free(&r);
 }
+
+Test(runtime, syscalls_return_the_flags_as_sysretq)
+{
+	/* getppid exits; getpid goes to a server in the exitless suites. */
+	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/flags", "flags", "110"), NULL);
+	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/flags", "flags", "39"), NULL);
+}
+
+Test(runtime, out_to_dunes_ports_faults_as_natively)
+{
+	/* Where the stubs run at CPL3 their ports are open to CPL3: an exit on
+	 * one from anywhere but the stub's own out is the program's #GP. */
+	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/flags", "ports"), NULL);
+}
