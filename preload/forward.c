@@ -38,6 +38,7 @@
 #include "memory.h"
 #include "pagetable.h"
 #include "platform.h"
+#include "procdir.h"
 #include "rawsys.h"
 #include "signals.h"
 
@@ -332,6 +333,7 @@ static void server_main(void *arg)
 			take_raised_signals(v, mask);
 		}
 		forward_calls_after(nr, a, ret);
+		procdir_after(nr, a[0], ret);
 		v->stats.syscalls[nr]++;
 		v->stats.forwarded++;
 		*qword(v, FWD_RET) = (uint64_t)ret;

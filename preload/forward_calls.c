@@ -20,6 +20,7 @@
 #include "arch.h"
 #include "forward.h"
 #include "procdir.h"
+#include "procdir.h"
 
 /* The calls that exit. The rest of the numbers below FILTER_NR may be served. */
 static bool thread_bound(long nr)
@@ -258,7 +259,9 @@ bool forward_server_may_run(long nr, const long args[6])
 	case SYS_openat2:
 		return !names_thread_self(args[1]);
 	case SYS_read: case SYS_readv: case SYS_dup: case SYS_fcntl:
-		return !is_signalfd(args[0]);
+		return !is_signalfd(args[0]) && !procdir_status_fd(args[0]);
+	case SYS_pread64:
+		return !procdir_status_fd(args[0]);
 	case SYS_wait4: /* __WNOTHREAD: only the calling thread's children */
 		return !(args[2] & 0x20000000);
 	case SYS_waitid:

@@ -93,6 +93,92 @@ static bool hidden(struct guest *g, enum listing what, long number)
 	return what == LISTING_FDS ? fd_is_runtime(number) : !guest_thread(g, number);
 }
 
+/* ---- /proc/PID/status: its Threads: line ---- */
+
+#define STATUS_FDS 1024
+static uint64_t status_fds[STATUS_FDS / 64]; /* fds open on our status files */
+
+static void mark_status(long fd, bool on)
+{
+	uint64_t bit = 1ull << ((unsigned)fd % 64);
+
+	if ((unsigned long)fd >= STATUS_FDS)
+		return;
+	if (on)
+		__atomic_fetch_or(&status_fds[fd / 64], bit, __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_and(&status_fds[fd / 64], ~bit, __ATOMIC_RELAXED);
+}
+
+bool procdir_status_fd(long fd)
+{
+	fd = (int)fd; /* an fd is an int */
+	return (unsigned long)fd < STATUS_FDS &&
+	       (__atomic_load_n(&status_fds[fd / 64], __ATOMIC_RELAXED) >> (fd % 64) & 1);
+}
+
+/* Is fd open on /proc/PID/status or /proc/PID/task/TID/status of ours? */
+static bool is_status(long fd)
+{
+	char target[80], pid[24];
+	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
+	long n = procdir_fd_target(fd, target, sizeof(target));
+
+	return n > 6 + pid_len && n < (long)sizeof(target) && !memcmp(target, "/proc/", 6) &&
+	       !memcmp(target + 6, pid, pid_len) && target[6 + pid_len] == '/' &&
+	       ends_with(target, n, "/status") && (n == 6 + pid_len + 7 ||
+						   !memcmp(target + 6 + pid_len, "/task/", 6));
+}
+
+void procdir_after(long nr, long a1, long ret)
+{
+	switch (nr) {
+	case SYS_open: case SYS_openat: case SYS_openat2: case SYS_creat:
+		if (ret >= 0)
+			mark_status(ret, is_status(ret));
+		break;
+	case SYS_close:
+		if (ret == 0)
+			mark_status((int)a1, false);
+		break;
+	}
+}
+
+/* The Threads: line of a whole status file in buf (n bytes) gives count
+ * instead: the runtime's threads are not the program's. New length. */
+static long rewrite_threads(char *buf, long n, long cap, long count)
+{
+	static const char key[] = "\nThreads:\t";
+	char digits[24];
+	int len = format_ulong(digits, (unsigned long)count);
+	char *at = memmem(buf, n, key, sizeof(key) - 1), *num, *end;
+
+	if (!at)
+		return n;
+	num = at + sizeof(key) - 1;
+	end = memchr(num, '\n', buf + n - num);
+	if (!end || n - (end - num) + len > cap)
+		return n;
+	memmove(num + len, end, buf + n - end);
+	memcpy(num, digits, len);
+	return n - (end - num) + len;
+}
+
+long procdir_read_status(struct guest *g, long nr, long fd, char *buf, long count, long off)
+{
+	long pos = nr == SYS_pread64 ? off : raw_syscall3(SYS_lseek, fd, 0, SEEK_CUR);
+	long n = raw_syscall6(nr, fd, (long)buf, count, off, 0, 0);
+
+	if (!is_status(fd)) {
+		mark_status(fd, false); /* another file now (a dup2 over it, say) */
+		return n;
+	}
+	/* Only a read of the whole file: a shorter line would shift later offsets. */
+	if (n <= 0 || pos != 0 || n == count)
+		return n;
+	return rewrite_threads(buf, n, count, __atomic_load_n(&g->live_threads, __ATOMIC_RELAXED));
+}
+
 long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count)
 {
 	/* Where the name starts: after d_reclen in getdents(2)'s linux_dirent,

@@ -2,7 +2,8 @@
  *
  * The runtime's own descriptors (fds.h) are not the program's, nor are the
  * threads that run no vCPU (exitless servers, kernel workers KVM adds):
- * /proc/self/fd and /proc/self/task leave them out, as if they did not exist.
+ * /proc/self/fd and /proc/self/task leave them out, as if they did not exist,
+ * and /proc/self/status counts the program's threads only.
  */
 #ifndef DUNE_PROCDIR_H
 #define DUNE_PROCDIR_H
@@ -13,6 +14,14 @@
 long procdir_fd_target(long fd, char *target, long len);
 /* A directory entry's name as a number (a pid, tid or fd), or -1. */
 long procdir_parse_number(const char *name);
+/* After a call the program made (nr, its first argument, its result),
+ * on its thread or a server: follow fds open on our status files. */
+void procdir_after(long nr, long a1, long ret);
+/* Is fd one of them? Reads of it go through procdir_read_status. */
+bool procdir_status_fd(long fd);
+/* read or pread64 (nr) of such an fd: its Threads: line counts the
+ * program's threads only, when the read has the whole file. */
+long procdir_read_status(struct guest *g, long nr, long fd, char *buf, long count, long off);
 /* getdents64 or getdents (nr) for the program. */
 long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count);
 

@@ -196,6 +196,11 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 	case SYS_close:
 		ret = fd_is_runtime(a1) ? -EBADF : raw_syscall1(nr, a1);
 		break;
+	case SYS_read:
+	case SYS_pread64:
+		ret = procdir_status_fd(a1) ? procdir_read_status(g, nr, a1, (char *)a2, a3, a4)
+					    : raw_syscall6(nr, a1, a2, a3, a4, 0, 0);
+		break;
 	case SYS_getdents:
 	case SYS_getdents64:
 		ret = procdir_getdents(g, nr, a1, (void *)a2, a3);
@@ -246,6 +251,7 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
 		break;
 	}
+	procdir_after(nr, a1, ret);
 	if (ret == -EINTR) /* a handler runs next: restart it, or not */
 		v->sig.interrupted_nr = (int)nr;
 	forward_after_syscall(g, v, nr, (const long[]){ a1, a2, a3, a4, a5, a6 }, ret);

@@ -143,7 +143,9 @@ Test(forward, handoff_sends_every_eligible_call_to_the_server)
 	run_result_free(&r);
 }
 
-/* A server is a thread of the process, but not one the program can see. */
+/* A server is a thread of the process, but not one the program can see, nor
+ * is a kernel worker KVM puts there: neither in /proc/self/task nor in the
+ * Threads: count of /proc/self/status. */
 Test(forward, servers_are_not_in_proc_self_task)
 {
 	static const char *const env[] = { "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1",
@@ -161,6 +163,8 @@ Test(forward, servers_are_not_in_proc_self_task)
 		"tasks = os.listdir('/proc/self/task')\n"
 		"print(len(tasks), str(os.getpid()) in tasks)\n"
 		"print(sorted(os.listdir('/proc/%d/task' % os.getpid())) == sorted(tasks))\n"
+		"for f in ('/proc/self/status', '/proc/%d/task/%d/status' % (os.getpid(), os.getpid())):\n"
+		"    print([l for l in open(f).read().split('\\n') if l.startswith('Threads:')])\n"
 		"go.set(); t.join()\n",
 		NULL
 	};
