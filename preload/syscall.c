@@ -133,10 +133,22 @@ static long memory_syscall(struct guest *g, struct vcpu *v, long nr, long a1, lo
 	}
 }
 
+/* The number as the kernel reads it: the low 32 bits of rax, as an int
+ * (do_syscall_64). The bits above are not part of it: a policy that judged
+ * them would judge another call than the one the kernel makes. */
+static long kernel_number(uint64_t rax)
+{
+	return (long)(int)(uint32_t)rax;
+}
+
+#define X32_SYSCALL_BIT 0x40000000L
+
 void syscall_handle(struct guest *g, struct vcpu *v)
 {
-	long nr = (long)v->regs->rax;
+	long nr = kernel_number(v->regs->rax);
 	const struct policy_syscall *rule;
+
+	v->regs->rax = (uint64_t)nr; /* every handler below reads this number */
 
 	if ((unsigned long)nr < NR_SYSCALLS_TRACKED)
 		v->stats.syscalls[nr]++;
@@ -151,6 +163,13 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 	}
 	if (nr == DUNE_SYSCALL_HOOK_RETURN) {
 		hook_return(g, v); /* every register comes from the hook's frame */
+		return;
+	}
+	/* x32 calls have a table of their own (execve among them) that the
+	 * policy does not cover; Debian's kernels refuse them by default. */
+	if (nr & X32_SYSCALL_BIT) {
+		v->regs->rax = (uint64_t)-ENOSYS;
+		v->regs_dirty = true;
 		return;
 	}
 	rule = policy_syscall(&g->policy, nr);

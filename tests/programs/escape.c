@@ -1,0 +1,58 @@
+/* escape.c: attempts on dune's policy and runtime, one per subcommand; each
+ * prints what happened, so that the tests can hold it to the promise.
+ *
+ *   highnr DIR     mkdirat(DIR) with the number's upper 32 bits set: the
+ *                  kernel reads only the low 32
+ *   x32 DIR        mkdirat(DIR) by its x32 number
+ *   execve-high    execve("/bin/true") with the upper bits set: dune's exec
+ *                  handling must see it
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define HIGH 0xffffffff00000000ull
+#define X32  0x40000000ull
+
+static void report(const char *what, long r, const char *dir)
+{
+	const char *err = r < 0 ? strerror(errno) : "ok";
+	struct stat st;
+
+	printf("%s: %ld (%s), %s\n", what, r, err,
+	       dir ? (stat(dir, &st) == 0 ? "the directory exists" : "no directory") : "");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 3 && !strcmp(argv[1], "highnr")) {
+		report("mkdirat, upper bits set",
+		       syscall((long)(HIGH | SYS_mkdirat), AT_FDCWD, argv[2], 0755), argv[2]);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "x32")) {
+		report("mkdirat, x32 number", syscall((long)(X32 | SYS_mkdirat), AT_FDCWD, argv[2], 0755),
+		       argv[2]);
+		return 0;
+	}
+	if (argc == 2 && !strcmp(argv[1], "execve-high")) {
+		char *const args[] = { "escape", "exec'd", NULL };
+		char *const env[] = { NULL };
+
+		report("execve, upper bits set",
+		       syscall((long)(HIGH | SYS_execve), "/proc/self/exe", args, env), NULL);
+		return 1;
+	}
+	if (argc == 2 && !strcmp(argv[1], "exec'd")) {
+		long r = syscall(0x44554e45 /* dune_query */, (char[64]){ 0 });
+
+		printf("exec'd image: %s\n", r == 0 ? "under dune" : "native");
+		return 0;
+	}
+	fprintf(stderr, "usage: escape highnr DIR | x32 DIR | execve-high\n");
+	return 2;
+}
