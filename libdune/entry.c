@@ -6,6 +6,8 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,15 +24,57 @@ static bool under_dune(void)
 	return dune_query(&info) == 0 && info.magic == DUNE_INFO_MAGIC;
 }
 
-/* DUNE_PRELOAD names the runtime, as for dune-run; else the installed one,
- * else the one of this build tree. */
+/* libdunepre.so in the directory this libdune was loaded from: an install
+ * under any prefix finds its own runtime. NULL if that cannot be told. */
+static const char *beside_libdune(char *buf, size_t len)
+{
+	Dl_info info;
+	const char *slash;
+
+	/* A static function: its address is this object's, never a PLT entry. */
+	if (!dladdr((void *)beside_libdune, &info) || !info.dli_fname)
+		return NULL;
+	slash = strrchr(info.dli_fname, '/');
+	if (!slash)
+		return NULL;
+	snprintf(buf, len, "%.*s/libdunepre.so", (int)(slash - info.dli_fname), info.dli_fname);
+	return buf;
+}
+
+/* DUNE_PRELOAD names the runtime, as for dune-run, and then only it is
+ * tried; else the one beside libdune, the installed one, the build tree's.
+ * A failure says why on one line: dune_init's -ENOSYS alone tells nothing. */
 static int load_runtime(void)
 {
-	const char *paths[] = { getenv("DUNE_PRELOAD"), DUNE_PRELOAD_INSTALLED, DUNE_PRELOAD_BUILD };
+	char beside[PATH_MAX], why[1024] = "";
+	const char *env = getenv("DUNE_PRELOAD");
+	const char *paths[] = { beside_libdune(beside, sizeof(beside)), DUNE_PRELOAD_INSTALLED,
+				DUNE_PRELOAD_BUILD };
+	size_t n = sizeof(paths) / sizeof(paths[0]), used = 0;
 
-	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
-		if (paths[i] && *paths[i] && dlopen(paths[i], RTLD_NOW | RTLD_GLOBAL))
-			return under_dune() ? 0 : -ENOSYS;
+	if (env && *env) {
+		paths[0] = env;
+		n = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const char *err;
+
+		if (!paths[i])
+			continue;
+		if (dlopen(paths[i], RTLD_NOW | RTLD_GLOBAL)) {
+			if (under_dune())
+				return 0;
+			fprintf(stderr, "dune: %s was loaded but did not move the process into dune\n",
+				paths[i]);
+			return -ENOSYS;
+		}
+		err = dlerror();
+		used += snprintf(why + used, sizeof(why) - used, "%s%s", used ? "; " : "",
+				 err ? err : paths[i]);
+		if (used >= sizeof(why))
+			break;
+	}
+	fprintf(stderr, "dune: dune_init cannot load the runtime: %s\n", why);
 	return -ENOSYS;
 }
 

@@ -19,6 +19,9 @@
 
 #define SLOT_ALIGN   (2ull << 20)
 #define USER_LIMIT   (1ull << 47)
+/* Linux's user space ends a page below 2^47 and KVM refuses a slot whose
+ * host range goes past it; nothing can be mapped in that last page anyway. */
+#define SLOT_LIMIT   (USER_LIMIT - PAGE_SIZE)
 #define POOL_SIZE    (1ull << 30)   /* address space reserved for page-table pages */
 #define MAPS_MAX     (16ull << 20)
 
@@ -31,8 +34,8 @@ static int covered_ensure(struct guest *g, uint64_t start, uint64_t end)
 {
 	uint64_t a = align_down(start, SLOT_ALIGN), b = align_up(end, SLOT_ALIGN);
 
-	if (b > USER_LIMIT)
-		b = USER_LIMIT;
+	if (b > SLOT_LIMIT)
+		b = SLOT_LIMIT;
 	while (a < b) {
 		size_t i = vma_first_after(&g->covered, a);
 		uint64_t gap_end = b;

@@ -116,16 +116,17 @@ static long install(int sig, const struct ksigaction *act)
 }
 
 /* The program's action for sig as it is delivered now: SA_RESETHAND puts
- * SIG_DFL back at once, as the kernel does. */
+ * SIG_DFL back at once, as the kernel does; like the kernel, it resets the
+ * handler only and keeps the flags, mask and restorer sigaction reads back. */
 static struct ksigaction take_action(int sig, int delivering)
 {
-	struct ksigaction act, dfl = { 0 };
+	struct ksigaction act;
 
 	dune_lock(&actions_lock);
 	act = actions[sig];
 	if (delivering && is_handler(act.handler) && (act.flags & SA_RESETHAND)) {
-		install(sig, &dfl);
-		actions[sig] = dfl;
+		actions[sig].handler = (uint64_t)SIG_DFL;
+		install(sig, &actions[sig]);
 	}
 	dune_unlock(&actions_lock);
 	return act;

@@ -143,7 +143,10 @@ extern ptent_t *pgroot;
  *
  * Without LD_PRELOAD=libdunepre.so (or dune-run), loads the runtime with
  * dlopen, which moves the process into a guest there and then: call it
- * before making threads. Return: 0, or -errno (-ENOSYS: dune cannot run here).
+ * before making threads. DUNE_PRELOAD names the runtime, else it is looked
+ * for beside libdune.so, then where dune was configured to be installed.
+ * Return: 0, or -errno (-ENOSYS: no runtime could be loaded; one line on
+ * stderr says why).
  */
 int dune_init(bool map_full);
 

@@ -20,28 +20,47 @@ static void require_two_cpus(void)
 			       "(tests/vm/kvm-run gives its machine DUNE_VM_SMP=2 CPUs)", n);
 }
 
+/* The exit report of the process the test started, up to the next report:
+ * the helpers it runs print theirs too, and may print them first (python3
+ * may be pyenv's shim, a shell script that runs some before exec). */
+static char *own_report(const struct run_result *r)
+{
+	const char *at, *end;
+	char head[64];
+
+	snprintf(head, sizeof(head), "dune: exit report for pid %d ", r->pid);
+	at = strstr(r->err, head);
+	cr_assert(at, "no report for pid %d in: %s", r->pid, r->err);
+	end = strstr(at + 1, "dune: exit report for pid ");
+	return strndup(at, end ? (size_t)(end - at) : strlen(at));
+}
+
 /* The report's "forwarded without an exit N (mode M; ...)": N, and M in mode. */
 static long forwarded(const struct run_result *r, char *mode, size_t len)
 {
-	const char *at = strstr(r->err, "forwarded without an exit ");
+	char *report = own_report(r), m[32];
+	const char *at = strstr(report, "forwarded without an exit ");
 	long n;
-	char m[32];
 
-	cr_assert(at, "no forwarding line in the report: %s", r->err);
+	cr_assert(at, "no forwarding line in the report: %s", report);
 	cr_assert(sscanf(at, "forwarded without an exit %ld (mode %31[a-z]", &n, m) == 2,
 		  "cannot read: %.120s", at);
 	snprintf(mode, len, "%s", m);
+	free(report);
 	return n;
 }
 
 static long counted(const struct run_result *r, const char *name)
 {
-	char key[64];
+	char key[64], *report = own_report(r);
 	const char *at;
+	long n;
 
 	snprintf(key, sizeof(key), "dune:     %-26s ", name);
-	at = strstr(r->err, key);
-	return at ? strtol(at + strlen(key), NULL, 10) : 0;
+	at = strstr(report, key);
+	n = at ? strtol(at + strlen(key), NULL, 10) : 0;
+	free(report);
+	return n;
 }
 
 /* The program prints under dune (env) what it prints natively, and a

@@ -80,6 +80,7 @@ struct run_result run_program(const char *const *argv, const char *const *env, i
 		}
 	}
 	cr_assert(waitpid(pid, &wstatus, 0) == pid, "waitpid: %s", strerror(errno));
+	r.pid = pid;
 	r.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
 	if (!r.out)
 		append(&r.out, &r.out_len, &out_cap, "", 0);

@@ -10,6 +10,7 @@ struct run_result {
 	char *err;   /* everything written to stderr */
 	size_t err_len;
 	int status;  /* shell-style: the exit code, or 128 + the signal */
+	int pid;     /* the process started, which keeps its pid across execs */
 };
 
 /* Run argv with extra environment entries ("NAME=value", NULL-terminated, may

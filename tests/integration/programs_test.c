@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/personality.h>
 
 #include "harness.h"
 
@@ -109,3 +110,16 @@ Test(programs, same_output_without_rewriting)
 }
 
 Test(programs, memory_map_changes) { expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/memory"), NULL); }
+
+/* Without address randomization the stack ends at the top of user space,
+ * just below 2^47: the memory slot over it must stop there too. */
+Test(programs, without_aslr_stack_at_top_of_user_space)
+{
+	int old = personality(0xffffffff);
+
+	cr_assert(old != -1 && personality(old | ADDR_NO_RANDOMIZE) != -1, "personality failed");
+	expect_same_as_native(ARGV("awk", "/\\[stack\\]/ { split($1, a, \"-\"); print a[2] }",
+				   "/proc/self/maps"), NULL);
+	expect_same_as_native(ARGV("cat", "/proc/self/personality"), NULL);
+	personality(old);
+}

@@ -156,6 +156,15 @@ static void masks_and_flags(void)
 	raise(SIGUSR1);
 	sigaction(SIGUSR1, NULL, &sa);
 	check("SA_RESETHAND resets to SIG_DFL", count == 1 && sa.sa_handler == SIG_DFL);
+	check("and keeps the flags", (sa.sa_flags & (SA_SIGINFO | SA_RESETHAND)) ==
+				     (SA_SIGINFO | SA_RESETHAND));
+	sa = (struct sigaction){ .sa_sigaction = counting, .sa_flags = SA_SIGINFO | SA_RESETHAND };
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	sigaction(SIGUSR1, &sa, NULL);
+	raise(SIGUSR1);
+	sigaction(SIGUSR1, NULL, &sa);
+	check("and the mask", count == 2 && sigismember(&sa.sa_mask, SIGUSR2));
 
 	signal(SIGUSR1, SIG_IGN);
 	raise(SIGUSR1);
