@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "names.h"
 #include "state.h"
@@ -163,6 +164,30 @@ static int decide(const struct policy_state *st, const struct deny_lists *d, int
 	return 0;
 }
 
+/* io_uring runs its operations in the kernel, outside the syscall path a
+ * policy judges (IORING_OP_MKDIRAT makes a directory without mkdirat): under
+ * a policy that denies or kills anything, it is refused with EPERM unless the
+ * policy allows it by name. */
+static void refuse_deferred_work(struct dune_policy *p, const struct policy_state *st)
+{
+	static const int io_uring[] = { SYS_io_uring_setup, SYS_io_uring_enter,
+					SYS_io_uring_register };
+	bool restricts = p->other.action != POLICY_SYS_ALLOW;
+
+	for (int nr = 0; nr < p->nsyscalls && !restricts; nr++)
+		restricts = p->syscalls[nr].action != POLICY_SYS_ALLOW;
+	if (!restricts)
+		return;
+	for (size_t i = 0; i < sizeof(io_uring) / sizeof(io_uring[0]); i++) {
+		struct policy_syscall *s = &p->syscalls[io_uring[i]];
+
+		if (s->action == POLICY_SYS_ALLOW && !covers(st, SLOT_SYS_ALLOW, io_uring[i], 0)) {
+			s->action = POLICY_SYS_DENY;
+			s->err = EPERM;
+		}
+	}
+}
+
 static int resolve_syscalls(struct dune_policy *p, const struct policy_state *st, struct policy_error *err)
 {
 	struct deny_lists d;
@@ -181,7 +206,10 @@ static int resolve_syscalls(struct dune_policy *p, const struct policy_state *st
 		if (r < 0)
 			return r;
 	}
-	return decide(st, &d, -1, &p->other, err);
+	r = decide(st, &d, -1, &p->other, err);
+	if (r == 0)
+		refuse_deferred_work(p, st);
+	return r;
 }
 
 int resolve(struct dune_policy *p, struct policy_error *err)

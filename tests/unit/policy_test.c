@@ -426,6 +426,28 @@ Test(policy, kill_makes_the_syscall_fatal)
 	policy_free(&p);
 }
 
+Test(policy, io_uring_is_refused_under_a_policy_that_restricts_unless_allowed_by_name)
+{
+	struct dune_policy p;
+
+	parse_ok(&p, "[syscalls]\ntrace = openat\n");
+	expect_rule(&p, SYS_io_uring_setup, POLICY_SYS_ALLOW, 0); /* restricts nothing */
+	policy_free(&p);
+	parse_ok(&p, "[syscalls]\ndeny = mkdirat\n");
+	expect_rule(&p, SYS_io_uring_setup, POLICY_SYS_DENY, EPERM);
+	expect_rule(&p, SYS_io_uring_enter, POLICY_SYS_DENY, EPERM);
+	expect_rule(&p, SYS_io_uring_register, POLICY_SYS_DENY, EPERM);
+	policy_free(&p);
+	parse_ok(&p, "[syscalls]\nkill = reboot\nallow = io_uring_setup, io_uring_enter\n");
+	expect_rule(&p, SYS_io_uring_setup, POLICY_SYS_ALLOW, 0);
+	expect_rule(&p, SYS_io_uring_enter, POLICY_SYS_ALLOW, 0);
+	expect_rule(&p, SYS_io_uring_register, POLICY_SYS_DENY, EPERM);
+	policy_free(&p);
+	parse_ok(&p, "[syscalls]\ndeny = mkdirat\nallow = *\n"); /* "*" is not a name */
+	expect_rule(&p, SYS_io_uring_setup, POLICY_SYS_DENY, EPERM);
+	policy_free(&p);
+}
+
 Test(policy, trace_and_count_set_their_flags_only)
 {
 	struct dune_policy p;
