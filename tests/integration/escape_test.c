@@ -98,3 +98,22 @@ Test(escape, exec_by_an_odd_number_stays_under_dune)
 	cr_expect_str_eq(r.out, "exec'd image: native\n");
 	run_result_free(&r);
 }
+
+/* io_uring would make the directory with IORING_OP_MKDIRAT, no mkdirat seen. */
+Test(escape, io_uring_is_refused_under_a_policy_that_denies)
+{
+	char *deny = policy("deny-uring.conf", "[syscalls]\ndeny = mkdirat\n");
+	char *allow = policy("allow-uring.conf", "[syscalls]\ndeny = mkdirat\n"
+				     "allow = io_uring_setup, io_uring_enter, io_uring_register\n");
+	struct run_result native, r;
+
+	require_kvm();
+	native = run_program(ARGV(ESCAPE, "io-uring"), NULL, 0, NULL);
+	r = run_program(ARGV(ESCAPE, "io-uring"), ENV(deny), 1, NULL);
+	cr_expect_str_eq(r.out, "io_uring_setup: -1 (Operation not permitted), \n");
+	run_result_free(&r);
+	r = run_program(ARGV(ESCAPE, "io-uring"), ENV(allow), 1, NULL);
+	cr_expect_str_eq(r.out, native.out, "allowed by name: as natively");
+	run_result_free(&r);
+	run_result_free(&native);
+}

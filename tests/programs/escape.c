@@ -6,6 +6,8 @@
  *   x32 DIR        mkdirat(DIR) by its x32 number
  *   execve-high    execve("/bin/true") with the upper bits set: dune's exec
  *                  handling must see it
+ *   io-uring       io_uring_setup, whose operations (IORING_OP_MKDIRAT) no
+ *                  syscall policy sees
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -46,6 +48,12 @@ int main(int argc, char **argv)
 		report("execve, upper bits set",
 		       syscall((long)(HIGH | SYS_execve), "/proc/self/exe", args, env), NULL);
 		return 1;
+	}
+	if (argc == 2 && !strcmp(argv[1], "io-uring")) {
+		char params[120] = { 0 }; /* struct io_uring_params */
+
+		report("io_uring_setup", syscall(SYS_io_uring_setup, 4, params), NULL);
+		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "exec'd")) {
 		long r = syscall(0x44554e45 /* dune_query */, (char[64]){ 0 });
