@@ -37,43 +37,19 @@ dune_entry_\name\()_start:
 	user_flags_check \user, .Lexit\@
 	cmpq $FILTER_NR, %rax
 	jae .Lexit\@
-	btq %rax, .Lbase\@ + ENTRY_BITMAPS + 0 * FILTER_BITMAP_BYTES(%rip)
-	jc .Ldeny0\@
-	btq %rax, .Lbase\@ + ENTRY_BITMAPS + 1 * FILTER_BITMAP_BYTES(%rip)
-	jc .Ldeny1\@
-	btq %rax, .Lbase\@ + ENTRY_BITMAPS + 2 * FILTER_BITMAP_BYTES(%rip)
-	jc .Ldeny2\@
-	btq %rax, .Lbase\@ + ENTRY_BITMAPS + 3 * FILTER_BITMAP_BYTES(%rip)
-	jc .Ldeny3\@
+	.irp slot, 0, 1, 2, 3
+	btq %rax, .Lbase\@ + ENTRY_BITMAPS + \slot * FILTER_BITMAP_BYTES(%rip)
+	jc .Lbase\@ + ENTRY_DENY + \slot * ENTRY_DENY_SIZE
+	.endr
 	jmp .Lexit\@
-	.org dune_entry_\name\()_start + ENTRY_DENY + 0 * ENTRY_DENY_SIZE, 0xcc
-.Ldeny0\@:
+	.irp slot, 0, 1, 2, 3
+	.org dune_entry_\name\()_start + ENTRY_DENY + \slot * ENTRY_DENY_SIZE, 0xcc
 	.if \user
 	user_flags_restore
 	.endif
-	movq .Lbase\@ + ENTRY_ERRNOS + 0(%rip), %rax
+	movq .Lbase\@ + ENTRY_ERRNOS + \slot * 8(%rip), %rax
 	stub_return \user
-	.org dune_entry_\name\()_start + ENTRY_DENY + 1 * ENTRY_DENY_SIZE, 0xcc
-.Ldeny1\@:
-	.if \user
-	user_flags_restore
-	.endif
-	movq .Lbase\@ + ENTRY_ERRNOS + 8(%rip), %rax
-	stub_return \user
-	.org dune_entry_\name\()_start + ENTRY_DENY + 2 * ENTRY_DENY_SIZE, 0xcc
-.Ldeny2\@:
-	.if \user
-	user_flags_restore
-	.endif
-	movq .Lbase\@ + ENTRY_ERRNOS + 16(%rip), %rax
-	stub_return \user
-	.org dune_entry_\name\()_start + ENTRY_DENY + 3 * ENTRY_DENY_SIZE, 0xcc
-.Ldeny3\@:
-	.if \user
-	user_flags_restore
-	.endif
-	movq .Lbase\@ + ENTRY_ERRNOS + 24(%rip), %rax
-	stub_return \user
+	.endr
 
 /* The filter's data, zero (nothing denied) until the host fills it. */
 	.org dune_entry_\name\()_start + ENTRY_BITMAPS

@@ -13,19 +13,6 @@
 #define ESCAPE TEST_PROGRAM_DIR "/escape"
 #define ENV(...) ((const char *const[]){ __VA_ARGS__, NULL })
 
-static char *policy(const char *name, const char *text)
-{
-	char path[512], *env;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", scratch_dir(), name);
-	f = fopen(path, "w");
-	cr_assert(f, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
-	cr_assert(asprintf(&env, "DUNE_POLICY=%s", path) > 0);
-	return env;
-}
 
 static char *fresh_dir(const char *name)
 {
@@ -39,7 +26,7 @@ static char *fresh_dir(const char *name)
 /* Natively the kernel reads only the low 32 bits: the call is mkdirat. */
 Test(escape, upper_bits_of_the_number_do_not_hide_a_denied_call)
 {
-	char *env = policy("deny-mkdir.conf", "[syscalls]\ndeny = mkdir, mkdirat\n");
+	char *env = policy_env("deny-mkdir.conf", "[syscalls]\ndeny = mkdir, mkdirat\n");
 	char *dir = fresh_dir("high-native");
 	struct run_result r;
 
@@ -56,7 +43,7 @@ Test(escape, upper_bits_of_the_number_do_not_hide_a_denied_call)
 
 Test(escape, upper_bits_of_the_number_do_not_dodge_a_kill)
 {
-	char *env = policy("kill-mkdir.conf", "[syscalls]\nkill = mkdirat\n");
+	char *env = policy_env("kill-mkdir.conf", "[syscalls]\nkill = mkdirat\n");
 	char *dir = fresh_dir("high-kill");
 	struct run_result r;
 	struct stat st;
@@ -70,7 +57,7 @@ Test(escape, upper_bits_of_the_number_do_not_dodge_a_kill)
 /* x32 numbers are refused as the kernel refuses them here (no x32 ABI). */
 Test(escape, x32_numbers_fail_as_natively)
 {
-	char *env = policy("deny-mkdir-x32.conf", "[syscalls]\ndeny = mkdirat\n");
+	char *env = policy_env("deny-mkdir-x32.conf", "[syscalls]\ndeny = mkdirat\n");
 	char *dir = fresh_dir("x32");
 	struct run_result native, dune;
 
@@ -102,8 +89,8 @@ Test(escape, exec_by_an_odd_number_stays_under_dune)
 /* io_uring would make the directory with IORING_OP_MKDIRAT, no mkdirat seen. */
 Test(escape, io_uring_is_refused_under_a_policy_that_denies)
 {
-	char *deny = policy("deny-uring.conf", "[syscalls]\ndeny = mkdirat\n");
-	char *allow = policy("allow-uring.conf", "[syscalls]\ndeny = mkdirat\n"
+	char *deny = policy_env("deny-uring.conf", "[syscalls]\ndeny = mkdirat\n");
+	char *allow = policy_env("allow-uring.conf", "[syscalls]\ndeny = mkdirat\n"
 				     "allow = io_uring_setup, io_uring_enter, io_uring_register\n");
 	struct run_result native, r;
 

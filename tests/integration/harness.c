@@ -171,6 +171,20 @@ const char *scratch_dir(void)
 	return dir;
 }
 
+char *policy_env(const char *name, const char *text)
+{
+	char path[512], *env;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", scratch_dir(), name);
+	f = fopen(path, "w");
+	cr_assert(f, "cannot write %s", path);
+	fputs(text, f);
+	fclose(f);
+	cr_assert(asprintf(&env, "DUNE_POLICY=%s", path) > 0);
+	return env;
+}
+
 const char *make_text_file(const char *name, int lines)
 {
 	char path[256];

@@ -42,6 +42,9 @@ void expect_ring0_refused(const char *const *argv, const char *const *env);
 /* Run argv natively and under dune; assert identical stdout and status. */
 void expect_same_as_native(const char *const *argv, const char *const *env);
 
+/* Write a policy file named name into the scratch dir; returns "DUNE_POLICY=path". */
+char *policy_env(const char *name, const char *text);
+
 /* A scratch directory for this test, made once per test process. */
 const char *scratch_dir(void);
 /* Write a deterministic text file of n lines under the scratch dir; returns its path. */

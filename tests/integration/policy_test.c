@@ -8,19 +8,6 @@
 #include "harness.h"
 
 /* Write a policy file into the scratch directory; returns "DUNE_POLICY=path". */
-static char *policy(const char *name, const char *text)
-{
-	char path[512], *env;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", scratch_dir(), name);
-	f = fopen(path, "w");
-	cr_assert(f, "cannot write %s", path);
-	fputs(text, f);
-	fclose(f);
-	cr_assert(asprintf(&env, "DUNE_POLICY=%s", path) > 0);
-	return env;
-}
 
 static char *scratch_path(const char *name)
 {
@@ -42,7 +29,7 @@ static int exists(const char *path)
 
 Test(policy, deny_makes_mkdir_fail_with_eperm)
 {
-	char *env = policy("deny.conf", "[syscalls]\ndeny = mkdir, mkdirat\n");
+	char *env = policy_env("deny.conf", "[syscalls]\ndeny = mkdir, mkdirat\n");
 	char *dir = scratch_path("denied-dir");
 	struct run_result r;
 
@@ -56,7 +43,7 @@ Test(policy, deny_makes_mkdir_fail_with_eperm)
 
 Test(policy, deny_errno_makes_cat_fail_with_eacces)
 {
-	char *env = policy("eacces.conf", "[syscalls]\ndeny.EACCES = openat, open\n");
+	char *env = policy_env("eacces.conf", "[syscalls]\ndeny.EACCES = openat, open\n");
 	const char *file = make_text_file("readable.txt", 3);
 	struct run_result r;
 
@@ -70,7 +57,7 @@ Test(policy, deny_errno_makes_cat_fail_with_eacces)
 
 Test(policy, kill_makes_uname_die_of_sigsys)
 {
-	char *env = policy("kill.conf", "[syscalls]\nkill = uname\n");
+	char *env = policy_env("kill.conf", "[syscalls]\nkill = uname\n");
 	struct run_result r;
 
 	require_kvm();
@@ -83,7 +70,7 @@ Test(policy, kill_makes_uname_die_of_sigsys)
 
 Test(policy, kill_status_from_a_shell_is_159)
 {
-	char *env = policy("kill-sh.conf", "[syscalls]\nkill = uname\n");
+	char *env = policy_env("kill-sh.conf", "[syscalls]\nkill = uname\n");
 	char *cmd;
 	struct run_result r;
 
@@ -97,7 +84,7 @@ Test(policy, kill_status_from_a_shell_is_159)
 
 Test(policy, trace_logs_the_path_cat_opens)
 {
-	char *env = policy("trace.conf", "[syscalls]\ntrace = openat\n");
+	char *env = policy_env("trace.conf", "[syscalls]\ntrace = openat\n");
 	const char *file = make_text_file("traced.txt", 2);
 	char want[600];
 	struct run_result r;
@@ -122,7 +109,7 @@ Test(policy, trace_goes_to_the_log_file_with_pid_and_name)
 	require_kvm();
 	snprintf(text, sizeof(text), "[dune]\nlog = %s/trace-%%e.log\n[syscalls]\n"
 		 "trace = openat, read\ndeny.ENOENT = mkdir\ntrace = mkdir\n", scratch_dir());
-	env = policy("tracelog.conf", text);
+	env = policy_env("tracelog.conf", text);
 	r = run_program(ARGV("cat", file), ENV(env), 1, NULL);
 	cr_expect_eq(r.status, 0, "status %d, stderr: %s", r.status, r.err);
 	cr_expect(!strstr(r.err, "openat("), "trace lines on stderr: %s", r.err);
@@ -141,7 +128,7 @@ Test(policy, trace_goes_to_the_log_file_with_pid_and_name)
 
 Test(policy, trace_shows_errno_names_of_failures)
 {
-	char *env = policy("trace-err.conf", "[syscalls]\ntrace = openat\n");
+	char *env = policy_env("trace-err.conf", "[syscalls]\ntrace = openat\n");
 	struct run_result r;
 
 	require_kvm();
@@ -154,7 +141,7 @@ Test(policy, trace_shows_errno_names_of_failures)
 
 Test(policy, match_that_does_not_match_leaves_the_program_alone)
 {
-	char *env = policy("nomatch.conf", "[match]\nprogram = /nonexistent/*\n"
+	char *env = policy_env("nomatch.conf", "[match]\nprogram = /nonexistent/*\n"
 					   "[syscalls]\ndeny = mkdir, mkdirat\n");
 	char *dir = scratch_path("allowed-dir");
 	struct run_result r;
@@ -168,7 +155,7 @@ Test(policy, match_that_does_not_match_leaves_the_program_alone)
 
 Test(policy, match_that_matches_applies)
 {
-	char *env = policy("match.conf", "[match]\nprogram = */mkdir\n[syscalls]\ndeny = mkdir, mkdirat\n");
+	char *env = policy_env("match.conf", "[match]\nprogram = */mkdir\n[syscalls]\ndeny = mkdir, mkdirat\n");
 	char *dir = scratch_path("matched-dir");
 	struct run_result r;
 
@@ -181,7 +168,7 @@ Test(policy, match_that_matches_applies)
 
 Test(policy, malformed_policy_exits_126_with_file_and_line)
 {
-	char *env = policy("bad.conf", "[syscalls]\ndeny = mkdir\nkill = opne\n");
+	char *env = policy_env("bad.conf", "[syscalls]\ndeny = mkdir\nkill = opne\n");
 	char want[600];
 	struct run_result r;
 
@@ -197,7 +184,7 @@ Test(policy, malformed_policy_exits_126_with_file_and_line)
 
 Test(policy, pagefault_trace_logs_address_rip_and_access)
 {
-	char *env = policy("pf-trace.conf", "[pagefault]\naction = trace\n");
+	char *env = policy_env("pf-trace.conf", "[pagefault]\naction = trace\n");
 	struct run_result r;
 
 	require_kvm();
@@ -210,7 +197,7 @@ Test(policy, pagefault_trace_logs_address_rip_and_access)
 
 Test(policy, pagefault_count_goes_to_the_report)
 {
-	char *env = policy("pf-count.conf", "[dune]\nreport = yes\n[pagefault]\naction = count\n");
+	char *env = policy_env("pf-count.conf", "[dune]\nreport = yes\n[pagefault]\naction = count\n");
 	struct run_result r;
 
 	require_kvm();
@@ -223,7 +210,7 @@ Test(policy, pagefault_count_goes_to_the_report)
 
 Test(policy, count_lists_the_counted_syscalls_in_the_report)
 {
-	char *env = policy("count.conf", "[syscalls]\ncount = openat, close\n");
+	char *env = policy_env("count.conf", "[syscalls]\ncount = openat, close\n");
 	const char *file = make_text_file("counted.txt", 2);
 	struct run_result r;
 
@@ -238,7 +225,7 @@ Test(policy, count_lists_the_counted_syscalls_in_the_report)
 
 Test(policy, breakpoint_ignore_continues_after_int3)
 {
-	char *env = policy("bp.conf", "[exceptions]\nbreakpoint = ignore\n");
+	char *env = policy_env("bp.conf", "[exceptions]\nbreakpoint = ignore\n");
 	struct run_result r;
 
 	require_kvm();
@@ -250,7 +237,7 @@ Test(policy, breakpoint_ignore_continues_after_int3)
 
 Test(policy, invalid_opcode_ignore_steps_over_ud2)
 {
-	char *env = policy("ud.conf", "[exceptions]\ninvalid-opcode = ignore\n");
+	char *env = policy_env("ud.conf", "[exceptions]\ninvalid-opcode = ignore\n");
 	struct run_result r;
 
 	require_kvm();
@@ -262,7 +249,7 @@ Test(policy, invalid_opcode_ignore_steps_over_ud2)
 
 Test(policy, exception_trace_logs_then_signals)
 {
-	char *env = policy("bp-trace.conf", "[exceptions]\nbreakpoint = trace\n");
+	char *env = policy_env("bp-trace.conf", "[exceptions]\nbreakpoint = trace\n");
 	struct run_result r;
 
 	require_kvm();
@@ -276,7 +263,7 @@ Test(policy, exception_trace_logs_then_signals)
  * handlers still run, with what they see natively (tests/programs/signals). */
 Test(policy, traced_faults_still_reach_the_programs_handlers, .timeout = 600)
 {
-	char *env = policy("fault-trace.conf", "[exceptions]\ninvalid-opcode = trace\n"
+	char *env = policy_env("fault-trace.conf", "[exceptions]\ninvalid-opcode = trace\n"
 					       "breakpoint = trace\n[pagefault]\naction = trace\n");
 	struct run_result r;
 
@@ -292,7 +279,7 @@ Test(policy, traced_faults_still_reach_the_programs_handlers, .timeout = 600)
 
 Test(policy, hook_fixes_a_write_fault_in_the_guest_and_retries)
 {
-	char *env = policy("hook-fix.conf", "[pagefault]\naction = hook\nhook = " TEST_HOOK_FIXUP
+	char *env = policy_env("hook-fix.conf", "[pagefault]\naction = hook\nhook = " TEST_HOOK_FIXUP
 					    ":make_writable\n");
 	struct run_result r;
 
@@ -305,7 +292,7 @@ Test(policy, hook_fixes_a_write_fault_in_the_guest_and_retries)
 
 Test(policy, hook_skips_an_invalid_opcode)
 {
-	char *env = policy("hook-ud.conf", "[exceptions]\ninvalid-opcode = hook:" TEST_HOOK_FIXUP
+	char *env = policy_env("hook-ud.conf", "[exceptions]\ninvalid-opcode = hook:" TEST_HOOK_FIXUP
 					   ":skip_ud2\n");
 	struct run_result r;
 
@@ -318,7 +305,7 @@ Test(policy, hook_skips_an_invalid_opcode)
 
 Test(policy, count_faults_example_hook_counts_then_signals)
 {
-	char *env = policy("hook-count.conf", "[pagefault]\naction = hook\nhook = " TEST_COUNT_FAULTS
+	char *env = policy_env("hook-count.conf", "[pagefault]\naction = hook\nhook = " TEST_COUNT_FAULTS
 					      ":count_fault\n");
 	struct run_result r;
 
@@ -337,7 +324,7 @@ Test(policy, count_faults_example_hook_counts_then_signals)
 
 Test(policy, hook_plugin_without_version_is_a_policy_error)
 {
-	char *env = policy("hook-bad.conf", "[pagefault]\naction = hook\nhook = "
+	char *env = policy_env("hook-bad.conf", "[pagefault]\naction = hook\nhook = "
 					    "/lib/x86_64-linux-gnu/libc.so.6:malloc\n");
 	struct run_result r;
 
@@ -350,7 +337,7 @@ Test(policy, hook_plugin_without_version_is_a_policy_error)
 
 Test(policy, on_unavailable_native_runs_the_program_natively)
 {
-	char *env = policy("native.conf", "[dune]\non-unavailable = native\n[syscalls]\ndeny = mkdir, mkdirat\n");
+	char *env = policy_env("native.conf", "[dune]\non-unavailable = native\n[syscalls]\ndeny = mkdir, mkdirat\n");
 	char *dir = scratch_path("native-dir");
 	struct run_result r;
 
@@ -365,7 +352,7 @@ Test(policy, on_unavailable_native_runs_the_program_natively)
 
 Test(policy, on_unavailable_abort_exits_126)
 {
-	char *env = policy("abort.conf", "[dune]\non-unavailable = abort\n");
+	char *env = policy_env("abort.conf", "[dune]\non-unavailable = abort\n");
 	struct run_result r;
 
 	require_kvm();
@@ -378,7 +365,7 @@ Test(policy, on_unavailable_abort_exits_126)
 
 Test(policy, ring_from_the_policy_and_the_environment_wins)
 {
-	char *env = policy("ring0.conf", "[dune]\nring = 0\n");
+	char *env = policy_env("ring0.conf", "[dune]\nring = 0\n");
 	struct run_result r;
 
 	require_kvm();
@@ -396,7 +383,7 @@ Test(policy, ring_from_the_policy_and_the_environment_wins)
 
 Test(policy, denied_calls_are_decided_in_the_guest_without_exits)
 {
-	char *env = policy("fast.conf", "[dune]\nreport = yes\n[syscalls]\ndeny.EACCES = getppid\n");
+	char *env = policy_env("fast.conf", "[dune]\nreport = yes\n[syscalls]\ndeny.EACCES = getppid\n");
 	struct run_result r;
 	const char *exits;
 
@@ -412,7 +399,7 @@ Test(policy, denied_calls_are_decided_in_the_guest_without_exits)
 
 Test(policy, denied_calls_in_the_guest_return_the_flags_as_sysretq)
 {
-	char *env = policy("flags.conf", "[syscalls]\ndeny.EACCES = getppid\n");
+	char *env = policy_env("flags.conf", "[syscalls]\ndeny.EACCES = getppid\n");
 
 	/* The filter's return at CPL3 (PVM) restores the flags without sysretq. */
 	expect_same_as_native(ARGV(TEST_PROGRAM_DIR "/flags", "flags", "110"), ENV(env));
@@ -420,7 +407,7 @@ Test(policy, denied_calls_in_the_guest_return_the_flags_as_sysretq)
 
 Test(policy, denied_calls_at_ring0_are_decided_on_the_host)
 {
-	char *env = policy("ring0-deny.conf", "[syscalls]\ndeny.EACCES = getppid\n");
+	char *env = policy_env("ring0-deny.conf", "[syscalls]\ndeny.EACCES = getppid\n");
 	struct run_result r;
 
 	RING0_OR_REFUSED(ARGV(TEST_PROGRAM_DIR "/syscall_loop", "110", "20"), ENV(env, "DUNE_RING=0"));
