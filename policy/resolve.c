@@ -166,16 +166,17 @@ static int decide(const struct policy_state *st, const struct deny_lists *d, int
 
 /* io_uring runs its operations in the kernel, outside the syscall path a
  * policy judges (IORING_OP_MKDIRAT makes a directory without mkdirat): under
- * a policy that denies or kills anything, it is refused with EPERM unless the
- * policy allows it by name. */
+ * a policy that denies, kills or traces anything, it is refused with EPERM
+ * unless the policy allows it by name. */
 static void refuse_deferred_work(struct dune_policy *p, const struct policy_state *st)
 {
 	static const int io_uring[] = { SYS_io_uring_setup, SYS_io_uring_enter,
 					SYS_io_uring_register };
-	bool restricts = p->other.action != POLICY_SYS_ALLOW;
+	bool restricts = p->other.action != POLICY_SYS_ALLOW || p->other.trace;
 
+	/* A traced call counts: io_uring would open files the log never shows. */
 	for (int nr = 0; nr < p->nsyscalls && !restricts; nr++)
-		restricts = p->syscalls[nr].action != POLICY_SYS_ALLOW;
+		restricts = p->syscalls[nr].action != POLICY_SYS_ALLOW || p->syscalls[nr].trace;
 	if (!restricts)
 		return;
 	for (size_t i = 0; i < sizeof(io_uring) / sizeof(io_uring[0]); i++) {

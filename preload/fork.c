@@ -46,6 +46,7 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 		return pid;
 	}
 
+	v->host_tid = raw_syscall0(SYS_gettid); /* the child's own thread (procdir.c lists it) */
 	regs.rax = 0;
 	regs_resume_in_program(g, &regs);
 	if (newsp)

@@ -11,6 +11,14 @@ __attribute__((noreturn)) void vcpu_loop(struct guest *g, struct vcpu *v);
  * backtrace of the guest, and end the process with status 126. */
 __attribute__((noreturn)) void vcpu_die(struct guest *g, struct vcpu *v, const char *why);
 
+/* The number as the kernel reads it: the low 32 bits of rax, as an int
+ * (do_syscall_64). The bits above are not part of it: a policy that judged
+ * them would judge another call than the one the kernel makes. */
+static inline long syscall_kernel_number(uint64_t rax)
+{
+	return (long)(int)(uint32_t)rax;
+}
+
 /* syscall.c: the syscall in v->regs: apply the policy, execute it on the
  * host and store the result. */
 void syscall_handle(struct guest *g, struct vcpu *v);

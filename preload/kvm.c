@@ -442,6 +442,7 @@ static int kvm_probe(struct vcpu *v, const struct cpu_setup *c, uint64_t code, b
 	if (probe_run(v, &regs, &ns) < 0 || !probe_exited_on_site_port(s->run))
 		return -EPROTO;
 	e.rip = s->run->s.regs.regs.rip;
+	e.rcx = s->run->s.regs.regs.rcx;
 	if ((r = xioctl(v->fd, KVM_GET_SREGS, &sregs)))
 		return r;
 	e.cs = sregs.cs.selector;

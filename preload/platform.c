@@ -15,12 +15,18 @@
 #define DATA_KERNEL_RW  (PTE_P | PTE_W | PTE_A | PTE_D | PTE_NX)
 #define DATA_USER_RW    (PTE_P | PTE_W | PTE_U | PTE_A | PTE_D | PTE_NX)
 
+#define RFLAGS_IF 0x200ull
+#define RFLAGS_PRIVILEGED 0x187000ull /* IOPL, NT, VIF, VIP */
+
 #define WAIT_MIN_NS 20000 /* below this the stub gives up on calls a server would answer */
 #define WAIT_MAX_NS 60000
 
 int platform_from_probe(struct platform *p, const struct probe_exit *e)
 {
 	*p = (struct platform){ .ring0_general = true };
+	/* The syscall really ran (rcx is where it returns) and its LSTAR is the out. */
+	if (e->rcx != e->out)
+		return -EPROTO;
 	if (e->rip == e->out)
 		p->io_exit_past = false;
 	else if (e->rip == e->out + STUB_EXIT_LEN)
@@ -94,5 +100,8 @@ uint64_t platform_exitless_wait_ns(const struct platform *p)
 void platform_return_to_program(struct guest_regs *r)
 {
 	r->rip = r->rcx;
-	r->rflags = (r->r11 & SYSRET_RFLAGS) | 0x2;
+	/* A real syscall's r11 has IOPL 0, NT, VIF and VIP clear and IF set;
+	 * where a program can reach a stub's exit with an r11 of its own
+	 * (PVM), it gets no more than that. */
+	r->rflags = (r->r11 & SYSRET_RFLAGS & ~RFLAGS_PRIVILEGED) | RFLAGS_IF | 0x2;
 }

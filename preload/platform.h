@@ -28,6 +28,7 @@ struct probe_exit {
 	uint64_t out;      /* the address of the probe's out instruction */
 	uint64_t rip;      /* rip as the exit reported it */
 	uint16_t cs;       /* the CS selector at the exit */
+	uint64_t rcx;      /* what syscall stored there: the address after it */
 };
 
 /* Fill p from the CPL3 syscall probe's exit: 0, or -EPROTO when the exit
@@ -55,7 +56,8 @@ uint64_t platform_exitless_wait_ns(const struct platform *p);
 
 /* Registers stopped just before a syscall stub's return (sysretq, or its
  * CPL3 equivalent): move them to where the program resumes, as sysretq
- * would: rip from rcx, rflags from r11. */
+ * would: rip from rcx, rflags from r11 (without the bits no real
+ * syscall's r11 has at CPL3: IOPL, NT, VIF, VIP; IF set). */
 void platform_return_to_program(struct guest_regs *r);
 
 #endif

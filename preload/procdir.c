@@ -145,7 +145,8 @@ void procdir_after(long nr, long a1, long ret)
 }
 
 /* The Threads: line of a whole status file in buf (n bytes) gives count
- * instead: the runtime's threads are not the program's. New length. */
+ * instead: the runtime's threads are not the program's. New length, never
+ * more than n (a thread being made may count already). */
 static long rewrite_threads(char *buf, long n, long cap, long count)
 {
 	static const char key[] = "\nThreads:\t";
@@ -157,8 +158,8 @@ static long rewrite_threads(char *buf, long n, long cap, long count)
 		return n;
 	num = at + sizeof(key) - 1;
 	end = memchr(num, '\n', buf + n - num);
-	if (!end || n - (end - num) + len > cap)
-		return n;
+	if (!end || len > end - num || n > cap)
+		return n; /* never longer than what the kernel wrote */
 	memmove(num + len, end, buf + n - end);
 	memcpy(num, digits, len);
 	return n - (end - num) + len;

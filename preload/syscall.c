@@ -133,19 +133,11 @@ static long memory_syscall(struct guest *g, struct vcpu *v, long nr, long a1, lo
 	}
 }
 
-/* The number as the kernel reads it: the low 32 bits of rax, as an int
- * (do_syscall_64). The bits above are not part of it: a policy that judged
- * them would judge another call than the one the kernel makes. */
-static long kernel_number(uint64_t rax)
-{
-	return (long)(int)(uint32_t)rax;
-}
-
 #define X32_SYSCALL_BIT 0x40000000L
 
 void syscall_handle(struct guest *g, struct vcpu *v)
 {
-	long nr = kernel_number(v->regs->rax);
+	long nr = syscall_kernel_number(v->regs->rax);
 	const struct policy_syscall *rule;
 
 	v->regs->rax = (uint64_t)nr; /* every handler below reads this number */

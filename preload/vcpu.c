@@ -152,7 +152,7 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			}
 			/* The syscall instruction ended at rcx. */
 			site = r->rcx - 2;
-			nr = (long)r->rax;
+			nr = syscall_kernel_number(r->rax);
 			forward_on_exit(g, v, nr);
 			syscall_handle(g, v);
 			/* libgcc's unwinder knows __restore_rt by its syscall bytes */

@@ -214,3 +214,18 @@ Test(process, what_a_program_observes_of_itself)
 				   "print('maps', any('[stack]' in l for l in open('/proc/self/maps')))"),
 			      NULL);
 }
+
+/* A forked child lists itself in /proc/self/task, and counts itself on the
+ * Threads: line, as natively. */
+Test(process, forked_child_sees_its_own_thread)
+{
+	expect_same_as_native(ARGV("/usr/bin/python3", "-c",
+				   "import os\n"
+				   "pid = os.fork()\n"
+				   "if pid == 0:\n"
+				   "    print(os.listdir('/proc/self/task') == [str(os.getpid())])\n"
+				   "    print([l for l in open('/proc/self/status') if l.startswith('Threads:')])\n"
+				   "    os._exit(0)\n"
+				   "os.waitpid(pid, 0)\n"),
+			      NULL);
+}

@@ -17,10 +17,10 @@
 /* The probe's exits as recorded: the emulated SVM machine (hardware KVM)
  * and a PVM host (kvm_pvm, December 2026). The probe page was at 0x7f...000. */
 static const struct probe_exit hardware_exit = {
-	.out = 0x7f3c5a1d4002, .rip = 0x7f3c5a1d4002, .cs = SEL_KERNEL_CS,
+	.out = 0x7f3c5a1d4002, .rip = 0x7f3c5a1d4002, .cs = SEL_KERNEL_CS, .rcx = 0x7f3c5a1d4002,
 };
 static const struct probe_exit pvm_exit = {
-	.out = 0x7fa46d405002, .rip = 0x7fa46d405004, .cs = SEL_USER_CS,
+	.out = 0x7fa46d405002, .rip = 0x7fa46d405004, .cs = SEL_USER_CS, .rcx = 0x7fa46d405002,
 };
 
 Test(platform, probe_on_hardware_sees_cpl0_and_rip_at_the_out)
@@ -60,6 +60,9 @@ Test(platform, probe_refuses_what_no_known_host_does)
 	e.cs = SEL_KERNEL_CS | 1; /* CPL1 */
 	cr_expect_eq(platform_from_probe(&p, &e), -EPROTO);
 	cr_expect(!p.known);
+	e = pvm_exit;
+	e.rcx = 0; /* a syscall that did nothing fell through into the out */
+	cr_expect_eq(platform_from_probe(&p, &e), -EPROTO);
 }
 
 Test(platform, stop_cpl_comes_from_where_the_vcpu_stopped)
@@ -116,7 +119,11 @@ Test(platform, return_to_program_is_what_sysretq_loads)
 	cr_expect_eq(r.rflags, 0x40647);
 	r.r11 = ~0ull;
 	platform_return_to_program(&r);
-	cr_expect_eq(r.rflags, SYSRET_RFLAGS | 0x2, "sysretq keeps only its bits of r11");
+	cr_expect_eq(r.rflags, (SYSRET_RFLAGS & ~0x187000ull) | 0x202,
+		     "sysretq's bits of r11, without IOPL, NT, VIF, VIP: %#lx", r.rflags);
+	r.r11 = 0x3002; /* an r11 of the program's making: IOPL 3, IF clear */
+	platform_return_to_program(&r);
+	cr_expect_eq(r.rflags, 0x202);
 	cr_expect_eq(r.rax, 39);
 }
 

@@ -430,8 +430,11 @@ Test(policy, io_uring_is_refused_under_a_policy_that_restricts_unless_allowed_by
 {
 	struct dune_policy p;
 
-	parse_ok(&p, "[syscalls]\ntrace = openat\n");
+	parse_ok(&p, "[syscalls]\ncount = openat\n");
 	expect_rule(&p, SYS_io_uring_setup, POLICY_SYS_ALLOW, 0); /* restricts nothing */
+	policy_free(&p);
+	parse_ok(&p, "[syscalls]\ntrace = openat\n"); /* a ring's opens would go unlogged */
+	expect_rule(&p, SYS_io_uring_setup, POLICY_SYS_DENY, EPERM);
 	policy_free(&p);
 	parse_ok(&p, "[syscalls]\ndeny = mkdirat\n");
 	expect_rule(&p, SYS_io_uring_setup, POLICY_SYS_DENY, EPERM);
