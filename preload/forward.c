@@ -448,11 +448,9 @@ static void leave_stub(struct guest *g, struct vcpu *v, bool rewind)
 {
 	struct guest_regs *r = v->regs;
 
-	r->rip = (uint64_t)v->fwd.code + FWD_SYSRET;
 	if (rewind)
 		r->rcx -= 2;
-	if (platform_stop_cpl(&g->platform, STOP_ENTRY, g->cfg.ring) == 3)
-		platform_return_to_program(r);
+	platform_leave_stub(&g->platform, r, (uint64_t)v->fwd.code + FWD_SYSRET);
 	v->regs_dirty = true;
 }
 

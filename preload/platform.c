@@ -97,6 +97,13 @@ uint64_t platform_exitless_wait_ns(const struct platform *p)
 	return ns < WAIT_MIN_NS ? WAIT_MIN_NS : ns > WAIT_MAX_NS ? WAIT_MAX_NS : ns;
 }
 
+void platform_leave_stub(const struct platform *p, struct guest_regs *r, uint64_t sysret_at)
+{
+	r->rip = sysret_at;
+	if (p->syscall_stays_user)
+		platform_return_to_program(r);
+}
+
 void platform_return_to_program(struct guest_regs *r)
 {
 	r->rip = r->rcx;

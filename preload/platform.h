@@ -54,6 +54,12 @@ bool platform_ring0_usable(const struct platform *p);
  * one exit's cost, which the probe measured. */
 uint64_t platform_exitless_wait_ns(const struct platform *p);
 
+/* A syscall stub's call is done and the registers say what the program
+ * gets: the vCPU goes on at the stub's return (its sysretq at sysret_at)
+ * where the stub runs at CPL0; where it runs at CPL3, whose return would
+ * fault, the host resumes the program itself. */
+void platform_leave_stub(const struct platform *p, struct guest_regs *r, uint64_t sysret_at);
+
 /* Registers stopped just before a syscall stub's return (sysretq, or its
  * CPL3 equivalent): move them to where the program resumes, as sysretq
  * would: rip from rcx, rflags from r11 (without the bits no real

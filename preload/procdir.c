@@ -42,18 +42,31 @@ long procdir_fd_target(long fd, char *target, long len)
 	return raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)link, (long)target, len, 0, 0);
 }
 
+/* Where fd points (into target, len bytes), when that is inside our own
+ * /proc/PID/: its length, with *rest where "/..." after the PID starts; else -1. */
+static long own_proc_target(long fd, char *target, long len, long *rest)
+{
+	char pid[24];
+	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
+	long n = procdir_fd_target(fd, target, len);
+
+	if (n < 6 + pid_len + 1 || n >= len || memcmp(target, "/proc/", 6) ||
+	    memcmp(target + 6, pid, pid_len) || target[6 + pid_len] != '/')
+		return -1;
+	*rest = 6 + pid_len;
+	return n;
+}
+
 static enum listing listing_of(long fd)
 {
-	char target[64], pid[24];
-	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
-	long n = procdir_fd_target(fd, target, sizeof(target));
+	char target[64];
+	long rest, n = own_proc_target(fd, target, sizeof(target), &rest);
 
-	if (n < 6 + pid_len + 1 || n >= (long)sizeof(target) || memcmp(target, "/proc/", 6) ||
-	    memcmp(target + 6, pid, pid_len) || target[6 + pid_len] != '/')
+	if (n < 0)
 		return LISTING_OTHER;
 	if (ends_with(target, n, "/fd"))
 		return LISTING_FDS;
-	if (n == 6 + pid_len + 5 && ends_with(target, n, "/task"))
+	if (n == rest + 5 && ends_with(target, n, "/task"))
 		return LISTING_TASKS;
 	return LISTING_OTHER;
 }
@@ -120,14 +133,11 @@ bool procdir_status_fd(long fd)
 /* Is fd open on /proc/PID/status or /proc/PID/task/TID/status of ours? */
 static bool is_status(long fd)
 {
-	char target[80], pid[24];
-	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
-	long n = procdir_fd_target(fd, target, sizeof(target));
+	char target[80];
+	long rest, n = own_proc_target(fd, target, sizeof(target), &rest);
 
-	return n > 6 + pid_len && n < (long)sizeof(target) && !memcmp(target, "/proc/", 6) &&
-	       !memcmp(target + 6, pid, pid_len) && target[6 + pid_len] == '/' &&
-	       ends_with(target, n, "/status") && (n == 6 + pid_len + 7 ||
-						   !memcmp(target + 6 + pid_len, "/task/", 6));
+	return n >= 0 && ends_with(target, n, "/status") &&
+	       (n == rest + 7 || !memcmp(target + rest, "/task/", 6));
 }
 
 void procdir_after(long nr, long a1, long ret)

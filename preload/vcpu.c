@@ -109,15 +109,12 @@ static bool entry_exit(struct guest *g, struct vcpu *v)
 {
 	struct guest_regs *r = v->regs;
 
-	if (r->rip == (uint64_t)g->entry + ENTRY_SYSCALL) {
-		r->rip += STUB_EXIT_LEN;
-		if (platform_stop_cpl(&g->platform, STOP_ENTRY, g->cfg.ring) == 3)
-			platform_return_to_program(r);
-	} else if (r->rip == (uint64_t)g->stubs + STUB_SYSCALL_RING0) {
+	if (r->rip == (uint64_t)g->entry + ENTRY_SYSCALL)
+		platform_leave_stub(&g->platform, r, r->rip + STUB_EXIT_LEN);
+	else if (r->rip == (uint64_t)g->stubs + STUB_SYSCALL_RING0)
 		r->rip += STUB_EXIT_LEN; /* jmp *%rcx is next */
-	} else {
+	else
 		return false;
-	}
 	v->regs_dirty = true;
 	return true;
 }

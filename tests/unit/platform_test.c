@@ -238,3 +238,17 @@ Test(platform, cpl3_filter_sends_the_rest_to_the_exit_with_the_number)
 	cr_expect_eq(stub_exit_rip(entry, 39, 0x40246, &rax), (uint64_t)page + ENTRY_SYSCALL);
 	cr_expect_eq(rax, 39);
 }
+
+Test(platform, leaving_a_stub_stays_at_its_sysretq_only_at_cpl0)
+{
+	struct platform hw, pvm;
+	struct guest_regs r = { .rcx = 0x401000, .r11 = 0x246 };
+
+	platform_from_probe(&hw, &hardware_exit);
+	platform_from_probe(&pvm, &pvm_exit);
+	platform_leave_stub(&hw, &r, 0x7f0000000002);
+	cr_expect_eq(r.rip, 0x7f0000000002, "hardware: the stub's sysretq returns");
+	platform_leave_stub(&pvm, &r, 0x7f0000000002);
+	cr_expect_eq(r.rip, 0x401000, "PVM: the host resumes the program");
+	cr_expect_eq(r.rflags, 0x246);
+}
