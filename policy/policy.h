@@ -116,6 +116,9 @@ struct dune_policy {
 	struct policy_syscall *syscalls;  /* nsyscalls entries, by number; NULL: all as "other" */
 	int nsyscalls;
 	struct policy_syscall other;      /* numbers the kernel headers do not name */
+	/* An allow list names io_uring_setup or io_setup: the program may have
+	 * the kernel work for it later, out of dune's sight (README). */
+	bool async_io_allowed;
 
 	/* [pagefault] */
 	enum policy_fault_action fault_action;

@@ -164,25 +164,29 @@ static int decide(const struct policy_state *st, const struct deny_lists *d, int
 	return 0;
 }
 
-/* io_uring runs its operations in the kernel, outside the syscall path a
- * policy judges (IORING_OP_MKDIRAT makes a directory without mkdirat): under
- * a policy that denies, kills or traces anything, it is refused with EPERM
- * unless the policy allows it by name. */
+/* io_uring and Linux AIO run their operations in the kernel, outside the
+ * syscall path a policy judges (IORING_OP_MKDIRAT makes a directory without
+ * mkdirat): under a policy that denies, kills or traces anything, they are
+ * refused with EPERM unless the policy allows them by name. The runtime
+ * refuses them without a policy too, unless allowed (async_io_allowed): they
+ * would write memory without its checks. */
 static void refuse_deferred_work(struct dune_policy *p, const struct policy_state *st)
 {
-	static const int io_uring[] = { SYS_io_uring_setup, SYS_io_uring_enter,
-					SYS_io_uring_register };
+	static const int async_io[] = { SYS_io_uring_setup, SYS_io_uring_enter,
+					SYS_io_uring_register, SYS_io_setup, SYS_io_submit };
 	bool restricts = p->other.action != POLICY_SYS_ALLOW || p->other.trace;
 
+	p->async_io_allowed = covers(st, SLOT_SYS_ALLOW, SYS_io_uring_setup, 0) ||
+			      covers(st, SLOT_SYS_ALLOW, SYS_io_setup, 0);
 	/* A traced call counts: io_uring would open files the log never shows. */
 	for (int nr = 0; nr < p->nsyscalls && !restricts; nr++)
 		restricts = p->syscalls[nr].action != POLICY_SYS_ALLOW || p->syscalls[nr].trace;
 	if (!restricts)
 		return;
-	for (size_t i = 0; i < sizeof(io_uring) / sizeof(io_uring[0]); i++) {
-		struct policy_syscall *s = &p->syscalls[io_uring[i]];
+	for (size_t i = 0; i < sizeof(async_io) / sizeof(async_io[0]); i++) {
+		struct policy_syscall *s = &p->syscalls[async_io[i]];
 
-		if (s->action == POLICY_SYS_ALLOW && !covers(st, SLOT_SYS_ALLOW, io_uring[i], 0)) {
+		if (s->action == POLICY_SYS_ALLOW && !covers(st, SLOT_SYS_ALLOW, async_io[i], 0)) {
 			s->action = POLICY_SYS_DENY;
 			s->err = EPERM;
 		}

@@ -40,6 +40,7 @@
 #include "platform.h"
 #include "procdir.h"
 #include "rawsys.h"
+#include "sysargs.h"
 #include "signals.h"
 
 #define SERVER_SPIN_NS 50000  /* a server's idle spin before it sleeps */
@@ -318,7 +319,10 @@ static void server_main(void *arg)
 		server_claim(v);
 		t0 = __builtin_ia32_rdtsc();
 		nr = copy_request(v, a);
-		if (!served(nr) || !forward_server_may_run(nr, a) ||
+		/* The argument checks: what needs more than the registers is the
+		 * vCPU's to judge; a refusal is answered there too. */
+		if (!served(nr) || !forward_server_may_run(nr, a) || sysargs_nested(nr) ||
+		    sysargs_check_registers(&dune_guest, nr, a) ||
 		    __atomic_load_n(&disabled, __ATOMIC_ACQUIRE) || v->libdune) {
 			server_answer(v, FWD_BOUNCED);
 			continue;
@@ -327,7 +331,7 @@ static void server_main(void *arg)
 		mask = v->fwd.mask;
 		if (!quick) /* a call that may wait: a signal for the thread must reach it */
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
-		ret = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+		ret = sysargs_opened(nr, raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
 		if (!quick) {
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8, 0, 0);
 			take_raised_signals(v, mask);

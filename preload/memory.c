@@ -16,6 +16,7 @@
 #include "backend.h"
 #include "log.h"
 #include "rawsys.h"
+#include "spans.h"
 
 #define SLOT_ALIGN   (2ull << 20)
 #define USER_LIMIT   (1ull << 47)
@@ -210,6 +211,10 @@ int mem_init(struct guest *g)
 	/* The runtime's own memory is invisible to the guest, as the pool is. */
 	if (arena_range(&arena_start, &arena_end) == 0 &&
 	    vma_set(&g->reserved, arena_start, arena_end, 0))
+		return -ENOMEM;
+	/* And the kernel may not touch any of it for the program (sysargs.c). */
+	if (spans_add(arena_start, arena_end) || spans_add((uint64_t)pool_start, (uint64_t)pool_end) ||
+	    spans_add_self())
 		return -ENOMEM;
 	if ((r = pt_init(&g->pt, pool_alloc, g)))
 		return r;

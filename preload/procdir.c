@@ -11,8 +11,7 @@
 
 enum listing { LISTING_OTHER, LISTING_FDS, LISTING_TASKS };
 
-/* Decimal digits of x at buf; returns their count. */
-static int format_ulong(char *buf, unsigned long x)
+int procdir_format_ulong(char *buf, unsigned long x)
 {
 	char tmp[24];
 	int k = 0, n = 0;
@@ -38,7 +37,7 @@ long procdir_fd_target(long fd, char *target, long len)
 {
 	char link[40] = "/proc/self/fd/";
 
-	link[14 + format_ulong(link + 14, (unsigned int)fd)] = 0; /* an fd is an int */
+	link[14 + procdir_format_ulong(link + 14, (unsigned int)fd)] = 0; /* an fd is an int */
 	return raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)link, (long)target, len, 0, 0);
 }
 
@@ -47,7 +46,7 @@ long procdir_fd_target(long fd, char *target, long len)
 static long own_proc_target(long fd, char *target, long len, long *rest)
 {
 	char pid[24];
-	int pid_len = format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
+	int pid_len = procdir_format_ulong(pid, (unsigned long)raw_syscall0(SYS_getpid));
 	long n = procdir_fd_target(fd, target, len);
 
 	if (n < 6 + pid_len + 1 || n >= len || memcmp(target, "/proc/", 6) ||
@@ -88,7 +87,7 @@ long procdir_parse_number(const char *name)
 /* Is tid a thread of the program, one that runs a vCPU? Others in the
  * thread group are the runtime's servers, or kernel workers that KVM puts
  * there (kvm-nx-lpage-recovery, on some hosts): not the program's. */
-static bool guest_thread(struct guest *g, long tid)
+bool procdir_guest_thread(struct guest *g, long tid)
 {
 	bool found = false;
 
@@ -103,7 +102,7 @@ static bool hidden(struct guest *g, enum listing what, long number)
 {
 	if (number < 0)
 		return false; /* "." and ".." */
-	return what == LISTING_FDS ? fd_is_runtime(number) : !guest_thread(g, number);
+	return what == LISTING_FDS ? fd_is_runtime(number) : !procdir_guest_thread(g, number);
 }
 
 /* ---- /proc/PID/status: its Threads: line ---- */
@@ -161,7 +160,7 @@ static long rewrite_threads(char *buf, long n, long cap, long count)
 {
 	static const char key[] = "\nThreads:\t";
 	char digits[24];
-	int len = format_ulong(digits, (unsigned long)count);
+	int len = procdir_format_ulong(digits, (unsigned long)count);
 	char *at = memmem(buf, n, key, sizeof(key) - 1), *num, *end;
 
 	if (!at)

@@ -10,8 +10,12 @@
 
 #include "runtime.h"
 
+/* Decimal digits of x at buf (no NUL); returns their count. */
+int procdir_format_ulong(char *buf, unsigned long x);
 /* Where our fd points (readlink of /proc/self/fd/FD): the length, or -errno. */
 long procdir_fd_target(long fd, char *target, long len);
+/* Is tid a thread of the program, one that runs a vCPU? */
+bool procdir_guest_thread(struct guest *g, long tid);
 /* A directory entry's name as a number (a pid, tid or fd), or -1. */
 long procdir_parse_number(const char *name);
 /* After a call the program made (nr, its first argument, its result),

@@ -139,6 +139,7 @@ struct vcpu {
 	struct vcpu *next_all;    /* every vCPU of the process, for the report */
 	struct vcpu_hook hook;
 	struct vcpu_forward fwd;
+	uint8_t *argcopy;         /* scratch for copies of a call's structures (sysargs.c) */
 	struct libdune_vcpu *libdune; /* after dune_enter (libdune.c); NULL before */
 };
 

@@ -22,6 +22,8 @@
 #include "memory.h"
 #include "rawsys.h"
 #include "signals.h"
+#include "spans.h"
+#include "sysargs.h"
 
 static int is_err(long r)
 {
@@ -175,9 +177,15 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 {
 	struct guest_regs *r = v->regs;
 	long nr = (long)r->rax;
-	long a1 = r->rdi, a2 = r->rsi, a3 = r->rdx, a4 = r->r10, a5 = r->r8, a6 = r->r9;
-	long ret;
+	const long orig[6] = { (long)r->rdi, (long)r->rsi, (long)r->rdx,
+			       (long)r->r10, (long)r->r8, (long)r->r9 };
+	long a[6] = { orig[0], orig[1], orig[2], orig[3], orig[4], orig[5] };
+	long a1, a2, a3, a4, a5, a6;
+	long ret = sysargs_prepare(g, v, nr, a);
 
+	if (ret)
+		goto answered; /* refused: the call does not reach the kernel */
+	a1 = a[0], a2 = a[1], a3 = a[2], a4 = a[3], a5 = a[4], a6 = a[5];
 	switch (nr) {
 	case SYS_exit_group:
 		report_print(g);
@@ -262,10 +270,13 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 		ret = raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
 		break;
 	}
-	procdir_after(nr, a1, ret);
+	ret = sysargs_opened(nr, ret);
+	sysargs_finish(nr, orig, a, ret);
+answered:
+	procdir_after(nr, orig[0], ret);
 	if (ret == -EINTR) /* a handler runs next: restart it, or not */
 		v->sig.interrupted_nr = (int)nr;
-	forward_after_syscall(g, v, nr, (const long[]){ a1, a2, a3, a4, a5, a6 }, ret);
+	forward_after_syscall(g, v, nr, orig, ret);
 	v->regs->rax = ret; /* not r: a forked child has a new vCPU and registers */
 	v->regs_dirty = true;
 }

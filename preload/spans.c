@@ -1,0 +1,65 @@
+/* spans.c: see spans.h. */
+#include "spans.h"
+
+#include <errno.h>
+#include <link.h>
+
+#define MAX_SPANS 32
+
+struct span {
+	uint64_t start, end;
+};
+
+static struct span spans[MAX_SPANS];
+static int nr_spans;
+
+int spans_add(uint64_t start, uint64_t end)
+{
+	int n = __atomic_load_n(&nr_spans, __ATOMIC_ACQUIRE);
+
+	if (start >= end)
+		return 0;
+	if (n == MAX_SPANS)
+		return -ENOSPC;
+	spans[n] = (struct span){ start, end };
+	__atomic_store_n(&nr_spans, n + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+bool spans_overlap(uint64_t addr, uint64_t len)
+{
+	int n = __atomic_load_n(&nr_spans, __ATOMIC_ACQUIRE);
+	/* A range that wraps reaches everything above addr. */
+	uint64_t end = len && addr + len > addr ? addr + len : len ? UINT64_MAX : addr + 1;
+
+	for (int i = 0; i < n; i++)
+		if (addr < spans[i].end && end > spans[i].start)
+			return true;
+	return false;
+}
+
+static int add_object(struct dl_phdr_info *info, size_t size, void *self)
+{
+	uint64_t lo = UINT64_MAX, hi = 0;
+
+	(void)size;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uint64_t s = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type != PT_LOAD)
+			continue;
+		if (s < lo)
+			lo = s;
+		if (s + ph->p_memsz > hi)
+			hi = s + ph->p_memsz;
+	}
+	if (lo > (uint64_t)self || hi <= (uint64_t)self)
+		return 0; /* another object: only the one holding this function is ours */
+	return spans_add(lo & ~4095ull, (hi + 4095) & ~4095ull) ? -1 : 1;
+}
+
+int spans_add_self(void)
+{
+	return dl_iterate_phdr(add_object, (void *)spans_add_self) == 1 ? 0 : -ENOENT;
+}

@@ -1,0 +1,22 @@
+/* spans.h: the address ranges that belong to the runtime, for the checks on
+ * the syscall path (sysargs.c).
+ *
+ * A handful of coarse ranges (the arena, the page-table pool, libdunepre.so
+ * itself) hold everything the runtime owns. They are added while the
+ * process starts, or rarely later, and read without a lock: an entry is
+ * written before the count that publishes it.
+ */
+#ifndef DUNE_SPANS_H
+#define DUNE_SPANS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Remember [start, end) as the runtime's. Returns 0, or -ENOSPC. */
+int spans_add(uint64_t start, uint64_t end);
+/* Does [addr, addr + len) touch a runtime range? len 0 counts as 1 byte. */
+bool spans_overlap(uint64_t addr, uint64_t len);
+/* Add libdunepre.so's own segments (found from a function of ours). */
+int spans_add_self(void);
+
+#endif
