@@ -26,6 +26,7 @@
 #include "log.h"
 #include "platform.h"
 #include "rawsys.h"
+#include "sysargs.h"
 #include "signals.h"
 
 _Static_assert(sizeof(struct guest_regs) == sizeof(struct dune_regs), "guest_regs layout");
@@ -128,8 +129,12 @@ static int set_fastpath(void)
 	for (size_t i = 0; i < sizeof(fast_syscalls) / sizeof(fast_syscalls[0]); i++) {
 		const struct policy_syscall *rule = policy_syscall(&dune_guest.policy, fast_syscalls[i]);
 
-		/* What the policy denies, kills, traces or counts comes back to us. */
-		if (rule->action != POLICY_SYS_ALLOW || rule->trace || rule->count)
+		/* What the policy denies, kills, traces or counts comes back to us,
+		 * and so does every call with an argument the runtime checks: a
+		 * descriptor, a pointer, a thread (sysargs.h). The module would
+		 * run it without those checks. */
+		if (rule->action != POLICY_SYS_ALLOW || rule->trace || rule->count ||
+		    !sysargs_plain(fast_syscalls[i]))
 			continue;
 		if ((uint32_t)fast_syscalls[i] < layout.max_syscall)
 			fp.bits[fast_syscalls[i] / 64] |= 1ull << (fast_syscalls[i] % 64);

@@ -18,6 +18,7 @@
 #include "log.h"
 #include "memory.h"
 #include "rawsys.h"
+#include "spans.h"
 #include "signals.h"
 
 long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t newsp,
@@ -104,6 +105,9 @@ long clone3_guest(struct guest *g, struct vcpu *v, uint64_t args, uint64_t size)
 		return -EINVAL;
 	flags = ca.flags | ca.exit_signal;
 	parent_tid = flags & CLONE_PIDFD ? ca.pidfd : ca.parent_tid;
+	/* The kernel stores the ids there: never into the runtime (sysargs.h). */
+	if ((parent_tid && spans_overlap(parent_tid, 4)) || (ca.child_tid && spans_overlap(ca.child_tid, 4)))
+		return -EFAULT;
 	return fork_guest(g, v, flags, ca.stack ? ca.stack + ca.stack_size : 0, parent_tid,
 			  ca.child_tid, ca.tls);
 }

@@ -38,6 +38,23 @@ bool spans_overlap(uint64_t addr, uint64_t len)
 	return false;
 }
 
+bool spans_next(uint64_t from, uint64_t to, uint64_t *start, uint64_t *end)
+{
+	int n = __atomic_load_n(&nr_spans, __ATOMIC_ACQUIRE);
+	bool found = false;
+
+	for (int i = 0; i < n; i++) {
+		uint64_t s = spans[i].start > from ? spans[i].start : from;
+		uint64_t e = spans[i].end < to ? spans[i].end : to;
+
+		if (s < e && (!found || s < *start)) {
+			*start = s, *end = e;
+			found = true;
+		}
+	}
+	return found;
+}
+
 static int add_object(struct dl_phdr_info *info, size_t size, void *self)
 {
 	uint64_t lo = UINT64_MAX, hi = 0;

@@ -16,6 +16,9 @@
 int spans_add(uint64_t start, uint64_t end);
 /* Does [addr, addr + len) touch a runtime range? len 0 counts as 1 byte. */
 bool spans_overlap(uint64_t addr, uint64_t len);
+/* The runtime range that starts first among those touching [from, to):
+ * true and [*start, *end) clipped to it, or false. */
+bool spans_next(uint64_t from, uint64_t to, uint64_t *start, uint64_t *end);
 /* Add libdunepre.so's own segments (found from a function of ours). */
 int spans_add_self(void);
 

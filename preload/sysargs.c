@@ -172,6 +172,16 @@ const struct sysargs_rule *sysargs_rule(long nr)
 	return nr >= 0 && nr < TABLE_LEN ? &table[nr] : &plain;
 }
 
+bool sysargs_plain(long nr)
+{
+	const struct sysargs_rule *r = sysargs_rule(nr);
+
+	for (int i = 0; i < 6; i++)
+		if (r->arg[i] != ARG_NUM)
+			return false;
+	return r->refuse == 0 && !sysargs_nested(nr);
+}
+
 bool sysargs_nested(long nr)
 {
 	const struct sysargs_rule *r = sysargs_rule(nr);

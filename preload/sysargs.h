@@ -41,6 +41,10 @@ struct sysargs_rule {
 /* The rule for nr (every argument ARG_NUM for a number without one). */
 const struct sysargs_rule *sysargs_rule(long nr);
 
+/* Has nr nothing to check, in any argument? (The module's fast path may
+ * run only those.) */
+bool sysargs_plain(long nr);
+
 /* Does nr have a rule that reads program memory (a nested structure), a
  * thread argument, or a check after the call: only a vCPU's thread judges
  * it (a server bounces it). */

@@ -82,6 +82,36 @@ static long shm_size(long id)
 	return raw_syscall3(SYS_shmctl, id, IPC_STAT, &ds) == 0 ? (long)ds.shm_segsz : 0;
 }
 
+/* munmap: the runtime's ranges in [addr, addr + len) are memory the process
+ * does not have, which munmap skips without a word; the rest goes. */
+static long unmap_program_parts(struct guest *g, struct vcpu *v, uint64_t addr, uint64_t len)
+{
+	uint64_t end = addr + ((len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)), at = addr;
+	long ret;
+
+	if (!spans_overlap(addr, len) || end <= addr) {
+		ret = raw_syscall2(SYS_munmap, addr, len);
+		if (ret == 0)
+			mirrored(g, v, mem_unmapped(g, addr, len));
+		return ret;
+	}
+	if ((addr & (PAGE_SIZE - 1)) || !len)
+		return -EINVAL; /* what the kernel says first */
+	while (at < end) {
+		uint64_t s, e;
+
+		if (!spans_next(at, end, &s, &e))
+			s = e = end;
+		if (s > at) {
+			if ((ret = raw_syscall2(SYS_munmap, at, s - at)))
+				return ret;
+			mirrored(g, v, mem_unmapped(g, at, s - at));
+		}
+		at = e;
+	}
+	return 0;
+}
+
 /* The syscalls that change the memory map, each followed by its mirror. */
 static long memory_syscall(struct guest *g, struct vcpu *v, long nr, long a1, long a2, long a3,
 			   long a4, long a5, long a6)
@@ -97,10 +127,7 @@ static long memory_syscall(struct guest *g, struct vcpu *v, long nr, long a1, lo
 			mirrored(g, v, mem_mapped(g, ret, a2, (int)a3));
 		return ret;
 	case SYS_munmap:
-		ret = raw_syscall2(nr, a1, a2);
-		if (ret == 0)
-			mirrored(g, v, mem_unmapped(g, a1, a2));
-		return ret;
+		return unmap_program_parts(g, v, (uint64_t)a1, (uint64_t)a2);
 	case SYS_mprotect:
 	case SYS_pkey_mprotect:
 		ret = raw_syscall6(nr, a1, a2, a3, a4, 0, 0);

@@ -104,3 +104,108 @@ Test(escape, io_uring_is_refused_under_a_policy_that_denies)
 	run_result_free(&r);
 	run_result_free(&native);
 }
+
+/* ---- the kernel as the program's tool against the runtime (sysargs.c) ---- */
+
+#define KERNEL TEST_PROGRAM_DIR "/escape_kernel"
+
+/* Under dune the attack aims at the runtime's pages, natively at a page the
+ * process does not have: every answer must be the same, and a policy that
+ * denies mkdir still holds afterwards. */
+static void same_as_native(const char *attack, const char *forward)
+{
+	char *env = policy_env("deny-mkdir-kernel.conf", "[syscalls]\ndeny = mkdir, mkdirat\n");
+	char *dir = fresh_dir("kernel-attack");
+	struct run_result native, dune;
+
+	require_kvm();
+	native = run_program(ARGV(KERNEL, attack), NULL, 0, NULL);
+	cr_assert_eq(native.status, 0, "natively: %s", native.err);
+	dune = run_program(ARGV(KERNEL, attack, dir), ENV(env, forward), 1, NULL);
+	cr_expect_eq(dune.status, 0, "under dune: status %d, %s", dune.status, dune.err);
+	cr_expect(strncmp(dune.out, native.out, native.out_len) == 0,
+		  "%s\nnatively:\n%s\nunder dune:\n%s", attack, native.out, dune.out);
+	cr_expect(strstr(dune.out + native.out_len, "mkdir: Operation not permitted"),
+		  "the policy no longer holds: %s", dune.out + native.out_len);
+	run_result_free(&native);
+	run_result_free(&dune);
+}
+
+Test(escape, kernel_reads_and_writes_of_runtime_pages_fault)
+{
+	same_as_native("memory", "DUNE_FORWARD=exit");
+}
+
+Test(escape, kernel_reads_and_writes_of_runtime_pages_fault_exitless)
+{
+	same_as_native("memory", "DUNE_FORWARD=exitless");
+}
+
+Test(escape, memory_map_calls_over_runtime_pages_fail_as_for_no_memory)
+{
+	same_as_native("maps", "DUNE_FORWARD=exitless");
+}
+
+Test(escape, runtime_descriptors_are_not_open)
+{
+	same_as_native("fds", "DUNE_FORWARD=exit");
+}
+
+Test(escape, runtime_descriptors_are_not_open_exitless)
+{
+	same_as_native("fds", "DUNE_FORWARD=exitless");
+}
+
+/* Exitless servers are threads of the process: none may answer. */
+Test(escape, runtime_threads_do_not_exist)
+{
+	same_as_native("threads", "DUNE_FORWARD=exitless");
+}
+
+/* Natively MAP_FIXED over a free page succeeds; the runtime's page cannot
+ * be given, so dune says there is no memory for it. */
+Test(escape, map_fixed_over_the_runtime_fails)
+{
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(KERNEL, "map-fixed"), NULL, 1, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "mmap(MAP_FIXED) over it: Cannot allocate memory\n"
+				"mmap(MAP_FIXED_NOREPLACE) over it: File exists\n"
+				"getpid after: ok\n");
+	run_result_free(&r);
+}
+
+/* /proc/PID/mem would write any page of the runtime: refused, every spelling. */
+Test(escape, proc_mem_is_refused)
+{
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(KERNEL, "procmem"), NULL, 1, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "/proc/self/mem: Permission denied\n"
+				"/proc/PID/mem: Permission denied\n"
+				"/proc/self/task/TID/mem: Permission denied\n"
+				"/proc/thread-self/mem: Permission denied\n"
+				"/proc//self/./mem: Permission denied\n"
+				"openat(/proc/self, mem): Permission denied\n"
+				"a symlink to it: Permission denied\n");
+	run_result_free(&r);
+}
+
+Test(escape, calls_that_reach_other_runtimes_are_refused)
+{
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(KERNEL, "refused"), NULL, 1, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "ptrace(TRACEME): Operation not permitted\n"
+				"pidfd_getfd: Operation not permitted\n"
+				"userfaultfd: Operation not permitted\n"
+				"number 500: Function not implemented\n"
+				"number -2: Function not implemented\n");
+	run_result_free(&r);
+}

@@ -1,0 +1,276 @@
+/* escape_kernel.c: a hostile program that asks the kernel to reach the
+ * runtime for it: its memory, its descriptors, its threads.
+ *
+ * Under dune the targets are the runtime's own pages (libdunepre.so's data,
+ * which holds the policy, and the page-table pool); natively the same calls
+ * aim at a page the process does not have. Every line printed must be the
+ * same in both runs: the runtime is memory, descriptors and threads that
+ * the program does not have.
+ *
+ *   escape_kernel memory    kernel reads and writes of runtime pages
+ *   escape_kernel maps      memory-map calls over runtime pages
+ *   escape_kernel fds       the runtime's descriptors, by number
+ *   escape_kernel threads   threads of the process that are not the program's
+ *   escape_kernel procmem   /proc/PID/mem in its spellings (dune: refused)
+ *   escape_kernel refused   calls dune never makes for a program
+ *   escape_kernel mkdir DIR the policy still holds: mkdir DIR
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+static void say(const char *what, long r)
+{
+	if (r < 0)
+		printf("%s: %s\n", what, strerror(errno));
+	else
+		printf("%s: ok\n", what);
+	fflush(stdout);
+}
+
+/* A page of the runtime: libdunepre.so's last writable mapping (its data
+ * and bss: the policy and the backend's table), or the 1 GiB page-table
+ * pool; natively, a page that was mapped and is not any more. */
+static uintptr_t target(int which)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[512];
+	uintptr_t found = 0;
+
+	while (f && fgets(line, sizeof(line), f)) {
+		uintptr_t s, e;
+		char perms[8];
+
+		if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3)
+			continue;
+		if (which == 0 && strstr(line, "libdunepre") && perms[1] == 'w')
+			found = s;
+		if (which == 0 && strstr(line, "libdunepre") && !found && perms[0] == 'r')
+			found = s; /* hidden pages may show as other rights: any will do */
+		if (which == 1 && e - s == (1ul << 30) && perms[0] == 'r' && perms[1] == 'w' &&
+		    !strchr(line, '/') && !strchr(line, '['))
+			found = s;
+	}
+	if (f)
+		fclose(f);
+	if (!found) {
+		void *p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		munmap(p, 4096);
+		found = (uintptr_t)p;
+	}
+	return found;
+}
+
+static void memory(void)
+{
+	for (int which = 0; which < 2; which++) {
+		void *t = (void *)target(which);
+		int p[2], sv[2];
+		char buf[64] = "marker marker marker marker";
+		struct iovec iov = { t, 16 }, local = { buf, 16 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+
+		printf("target %d\n", which);
+		pipe(p);
+		write(p[1], buf, 32);
+		say("read into it", read(p[0], t, 16));
+		say("readv into it", readv(p[0], &iov, 1));
+		say("write from it", write(p[1], t, 16));
+		say("writev from it", writev(p[1], &iov, 1));
+		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+		send(sv[0], buf, 16, 0);
+		say("recvmsg into it", recvmsg(sv[1], &m, 0));
+		say("sendmsg from it", sendmsg(sv[0], &m, 0));
+		say("recv into it", recv(sv[1], t, 16, 0));
+		say("process_vm_writev into it", process_vm_writev(getpid(), &local, 1, &iov, 1, 0));
+		say("process_vm_readv from it", process_vm_readv(getpid(), &local, 1, &iov, 1, 0));
+		say("getcwd into it", syscall(SYS_getcwd, t, 64) < 0 ? -1 : 0);
+		say("fstat into it", fstat(0, t));
+		say("pipe into it", pipe(t));
+		say("clock_gettime into it", syscall(SYS_clock_gettime, CLOCK_MONOTONIC, t));
+		say("open a path in it", open(t, O_RDONLY));
+		say("futex on it", syscall(SYS_futex, t, FUTEX_WAKE, 1, 0, 0, 0));
+		close(p[0]), close(p[1]), close(sv[0]), close(sv[1]);
+	}
+}
+
+static void maps(void)
+{
+	for (int which = 0; which < 2; which++) {
+		void *t = (void *)target(which);
+
+		printf("target %d\n", which);
+		say("mprotect it", mprotect(t, 4096, PROT_READ | PROT_WRITE | PROT_EXEC));
+		say("madvise(DONTNEED) it", madvise(t, 4096, MADV_DONTNEED));
+		say("mlock it", mlock(t, 4096));
+		say("msync it", msync(t, 4096, MS_SYNC));
+		say("mremap it", mremap(t, 4096, 8192, MREMAP_MAYMOVE) == MAP_FAILED ? -1 : 0);
+		say("munmap it", munmap(t, 4096));
+		/* After munmap: the process goes on, its calls still work. */
+		say("getpid after", getpid() > 0 ? 0 : -1);
+	}
+}
+
+/* Natively MAP_FIXED over a free page succeeds: this one is dune's alone. */
+static void map_fixed(void)
+{
+	void *t = (void *)target(0);
+	void *r = mmap(t, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+
+	say("mmap(MAP_FIXED) over it", r == MAP_FAILED ? -1 : 0);
+	r = mmap(t, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	say("mmap(MAP_FIXED_NOREPLACE) over it", r == MAP_FAILED ? -1 : 0);
+	say("getpid after", getpid() > 0 ? 0 : -1);
+}
+
+static void fds(void)
+{
+	int bad = 0;
+
+	for (int fd = 1000; fd < 1024; fd++) {
+		char b[8];
+		struct stat st;
+		int sv[2];
+		char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+		struct iovec iov = { b, 1 };
+		struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf,
+				    .msg_controllen = sizeof(cbuf) };
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		long r[12];
+
+		c->cmsg_level = SOL_SOCKET, c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+		socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+		r[0] = fcntl(fd, F_GETFD);
+		r[1] = fcntl(fd, F_SETFL, O_NONBLOCK);
+		r[2] = dup(fd);
+		r[3] = fstat(fd, &st);
+		r[4] = ioctl(fd, 0x8138ae83 /* KVM_GET_SREGS */, b);
+		r[5] = pwrite(fd, "x", 1, 0);
+		r[6] = read(fd, b, 1);
+		r[7] = (long)mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+		r[8] = openat(fd, "x", O_RDONLY);
+		r[9] = sendmsg(sv[0], &m, 0);
+		r[10] = syscall(SYS_close_range, fd, fd, 0) ? -1 : fcntl(fd, F_GETFD);
+		r[11] = lseek(fd, 0, SEEK_SET);
+		for (int i = 0; i < 12; i++)
+			if (r[i] != -1 && !(i == 7 && r[i] == (long)MAP_FAILED)) {
+				printf("fd %d answers call %d: %ld\n", fd, i, r[i]);
+				bad++;
+			}
+		close(sv[0]), close(sv[1]);
+	}
+	printf("runtime descriptors that answered: %d\n", bad);
+}
+
+static void threads(void)
+{
+	pid_t pid = getpid(), listed[64];
+	int answered = 0, n = 0;
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+
+	for (int i = 0; i < 100; i++)
+		getppid(); /* exitless: the server thread is there by now */
+	while (d && (e = readdir(d)) && n < 64)
+		if (e->d_name[0] != '.')
+			listed[n++] = atoi(e->d_name);
+	if (d)
+		closedir(d);
+	/* Ids near ours that /proc/self/task does not list but that answer. */
+	for (pid_t t = pid + 1; t < pid + 256; t++) {
+		char status[64], line[256];
+		int tgid = 0, mine = 0;
+		cpu_set_t set;
+		FILE *f;
+
+		for (int i = 0; i < n; i++)
+			mine |= listed[i] == t;
+		if (mine)
+			continue;
+		if (syscall(SYS_tgkill, pid, t, 0) && syscall(SYS_tkill, t, 0) &&
+		    sched_getaffinity(t, sizeof(set), &set) &&
+		    (syscall(SYS_getpriority, 0, t), errno == ESRCH) && syscall(SYS_pidfd_open, t, 0) < 0)
+			continue;
+		/* Another process's thread answers natively too: only ours count. */
+		snprintf(status, sizeof(status), "/proc/%d/status", t);
+		f = fopen(status, "r");
+		while (f && fgets(line, sizeof(line), f))
+			if (sscanf(line, "Tgid: %d", &tgid) == 1)
+				break;
+		if (f)
+			fclose(f);
+		answered += tgid == pid;
+	}
+	printf("threads listed %d, hidden ones that answered: %d\n", n, answered);
+}
+
+static void procmem(void)
+{
+	char path[64];
+
+	say("/proc/self/mem", open("/proc/self/mem", O_RDWR));
+	snprintf(path, sizeof(path), "/proc/%d/mem", getpid());
+	say("/proc/PID/mem", open(path, O_RDWR));
+	snprintf(path, sizeof(path), "/proc/self/task/%ld/mem", syscall(SYS_gettid));
+	say("/proc/self/task/TID/mem", open(path, O_RDWR));
+	say("/proc/thread-self/mem", open("/proc/thread-self/mem", O_RDONLY));
+	say("/proc//self/./mem", open("/proc//self/./mem", O_RDONLY));
+	int dir = open("/proc/self", O_RDONLY | O_DIRECTORY);
+	say("openat(/proc/self, mem)", openat(dir, "mem", O_RDWR));
+	symlink("/proc/self/mem", "escape-mem-link");
+	say("a symlink to it", open("escape-mem-link", O_RDWR));
+	unlink("escape-mem-link");
+}
+
+static void refused(void)
+{
+	say("ptrace(TRACEME)", ptrace(PTRACE_TRACEME, 0, 0, 0));
+	say("pidfd_getfd", syscall(SYS_pidfd_getfd, 0, 0, 0));
+	say("userfaultfd", syscall(SYS_userfaultfd, 0));
+	say("number 500", syscall(500));
+	say("number -2", syscall(-2L));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return 2;
+	if (!strcmp(argv[1], "memory"))
+		memory();
+	else if (!strcmp(argv[1], "maps"))
+		maps();
+	else if (!strcmp(argv[1], "map-fixed"))
+		map_fixed();
+	else if (!strcmp(argv[1], "fds"))
+		fds();
+	else if (!strcmp(argv[1], "threads"))
+		threads();
+	else if (!strcmp(argv[1], "procmem"))
+		procmem();
+	else if (!strcmp(argv[1], "refused"))
+		refused();
+	else
+		return 2;
+	if (argc > 2)
+		say("mkdir", mkdir(argv[2], 0700));
+	return 0;
+}
