@@ -463,7 +463,7 @@ static long check_simple(struct guest *g, long nr, int kind, const long a[6], in
 	}
 }
 
-/* Calls whose thread argument depends on another argument. */
+/* Calls whose check depends on another argument. */
 static long check_who(struct guest *g, long nr, const long a[6])
 {
 	switch (nr) {
@@ -473,6 +473,8 @@ static long check_who(struct guest *g, long nr, const long a[6])
 	case SYS_ioprio_get:
 	case SYS_ioprio_set:
 		return a[0] == 1 /* IOPRIO_WHO_PROCESS */ && sysargs_runtime_thread(g, a[1]) ? -ESRCH : 0;
+	case SYS_prctl: /* PR_SET_SECCOMP: a filter, or strict mode, as seccomp() */
+		return a[0] == 22 ? -EINVAL : 0;
 	case SYS_process_vm_readv:
 	case SYS_process_vm_writev:
 		/* Another process may be a forked child, with a runtime of its own. */

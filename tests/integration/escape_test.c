@@ -205,6 +205,9 @@ Test(escape, calls_that_reach_other_runtimes_are_refused)
 	cr_expect_str_eq(r.out, "ptrace(TRACEME): Operation not permitted\n"
 				"pidfd_getfd: Operation not permitted\n"
 				"userfaultfd: Operation not permitted\n"
+				"seccomp filter: Invalid argument\n"
+				"prctl(PR_SET_SECCOMP): Invalid argument\n"
+				"io_setup: Operation not permitted\n"
 				"number 500: Function not implemented\n"
 				"number -2: Function not implemented\n");
 	run_result_free(&r);

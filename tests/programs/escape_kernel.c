@@ -18,7 +18,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/futex.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -27,6 +29,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -246,6 +249,14 @@ static void refused(void)
 	say("ptrace(TRACEME)", ptrace(PTRACE_TRACEME, 0, 0, 0));
 	say("pidfd_getfd", syscall(SYS_pidfd_getfd, 0, 0, 0));
 	say("userfaultfd", syscall(SYS_userfaultfd, 0));
+	struct sock_filter allow = BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+	struct sock_fprog prog = { 1, &allow };
+	unsigned long ctx = 0;
+
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	say("seccomp filter", syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog));
+	say("prctl(PR_SET_SECCOMP)", prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog));
+	say("io_setup", syscall(SYS_io_setup, 1, &ctx));
 	say("number 500", syscall(500));
 	say("number -2", syscall(-2L));
 }
