@@ -409,8 +409,8 @@ static int user_access(struct guest *g, uint64_t addr, uint64_t len, int prot)
 {
 	uint64_t end = addr + len;
 
-	if (end < addr || end > USER_LIMIT)
-		return 0;
+	if (end < addr || end > USER_LIMIT || spans_overlap(addr, len))
+		return 0; /* spans: the runtime's, whatever the mirror says of them */
 	for (uint64_t a = addr; a < end;) {
 		const struct vma *v = vma_find(&g->vmas, a);
 
