@@ -22,3 +22,8 @@ bool policy_applies(const struct dune_policy *p, const char *exe_path)
 		return true;
 	return state_matches(p->state, exe_path);
 }
+
+bool policy_from_files(const struct dune_policy *p)
+{
+	return p->state != NULL;
+}

@@ -202,6 +202,16 @@ int policy_load_for(struct dune_policy *p, const char *exe_path, struct policy_e
 bool policy_applies(const struct dune_policy *p, const char *exe_path);
 
 /**
+ * policy_from_files() - was any policy file read into the policy?
+ * @p: a policy
+ *
+ * False for the default of policy_init_default() (and after policy_free()),
+ * also when policy_load() found no files; true once a file has been read,
+ * whatever its [match] says.
+ */
+bool policy_from_files(const struct dune_policy *p);
+
+/**
  * policy_syscall() - the rule for one syscall number
  * @p: the policy
  * @nr: the syscall number, any value

@@ -68,6 +68,12 @@ void enforce_load(struct guest *g)
 		g->cfg.report = p->report || enforce_counts(g);
 }
 
+bool enforce_confines(const struct guest *g)
+{
+	/* enforce_load reset the policy to the default unless a file applies. */
+	return policy_from_files(&g->policy);
+}
+
 bool enforce_counts(const struct guest *g)
 {
 	const struct dune_policy *p = &g->policy;

@@ -34,6 +34,9 @@ void syscall_execute(struct guest *g, struct vcpu *v);
 /* enforce.c: read the policy for this program (errors are fatal, status
  * 126) and let it set what the environment did not (ring, report). */
 void enforce_load(struct guest *g);
+/* enforce.c: does a policy file apply to this program? (Else the default
+ * policy, which restricts nothing.) Then exec may not leave dune. */
+bool enforce_confines(const struct guest *g);
 /* enforce.c: does the policy count anything (the report shows counts)? */
 bool enforce_counts(const struct guest *g);
 /* enforce.c: before the memory mirror is made (plugins are mappings too):

@@ -754,6 +754,19 @@ Test(policy, match_globs_on_the_program_path)
 	policy_free(&p);
 }
 
+/* What the runtime's exec handling asks (enforce_confines): was a file read? */
+Test(policy, from_files_tells_a_read_file_from_the_default)
+{
+	struct dune_policy p;
+
+	policy_init_default(&p);
+	cr_expect_not(policy_from_files(&p));
+	parse_ok(&p, "");
+	cr_expect(policy_from_files(&p), "an empty file is a policy file");
+	policy_free(&p);
+	cr_expect_not(policy_from_files(&p), "policy_free gives the default back");
+}
+
 Test(policy, match_without_program_is_an_error)
 {
 	expect_error("[match]\n[dune]\nring = 0\n", "t.conf:1: [match] names no program (expected program = GLOB, ...)");
