@@ -1,109 +1,301 @@
-/* exec.c: the new image of an execve enters dune again.
+/* exec.c: execve and execveat: the new image comes back under dune.
  *
- * It finds libdunepre.so through LD_PRELOAD, so when a program passes an
- * environment without it (env -i, a sanitizing launcher), the runtime adds
- * LD_PRELOAD and the DUNE_* settings it started with. The program's own
- * LD_PRELOAD entries are kept, after ours.
+ * It enters dune through LD_PRELOAD, so the runtime rewrites the environment
+ * the program passes. The new one has exactly one LD_PRELOAD, whose first
+ * entry is dune's own library, then the program's entries (from the
+ * LD_PRELOAD ld.so would have read: the last one). It has none of the
+ * program's DUNE_* variables but the runtime's own, as the process started
+ * with them: a program may not choose another policy for its next image.
+ * Under a policy, it also lacks the loader's variables that run code or
+ * write files before dune's constructor can enter: LD_AUDIT (audit modules
+ * run inside ld.so, before any constructor), LD_DEBUG_OUTPUT and LD_PROFILE
+ * (ld.so opens their files itself).
+ *
+ * Under a policy (enforce_confines), the file must also be one that comes
+ * back under dune (exec_image.c); anything else fails with EACCES and one
+ * dune: line, or runs natively, with a line, if the policy says
+ * on-unavailable = native. Without a policy that applies, the image runs as
+ * it would natively, static or set-user-ID ones outside dune.
+ *
+ * A file that was checked is exec'd through the descriptor dune read it
+ * from. The kernel then names it /dev/fd/N (AT_EXECFN, and comm before
+ * Linux 6.14; the file's own name after), so the old image passes the
+ * native name in DUNE_EXECFN and the new image's runtime puts it back
+ * (exec_init).
  */
 #include <dlfcn.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
 
+#include "exec.h"
+#include "fds.h"
 #include "guest.h"
+#include "log.h"
 #include "rawsys.h"
 
-#define MAX_SETTINGS 16
-#define SETTING_LEN 512
-#define MAX_ENV 65536
+#define EXECFN_VAR "DUNE_EXECFN="
+#define EXTRA_ENV 2 /* LD_PRELOAD and DUNE_EXECFN, besides the settings */
 
-static char preload_path[4096];
-static char settings[MAX_SETTINGS][SETTING_LEN];
+static char preload_path[PATH_MAX];
+static dev_t preload_dev;
+static ino_t preload_ino;
+static char **settings; /* "DUNE_...=..." as the process started, in runtime memory */
 static int nr_settings;
+
+static bool only_digits(const char *s)
+{
+	if (!*s)
+		return false;
+	while (*s >= '0' && *s <= '9')
+		s++;
+	return !*s;
+}
+
+/* In an image that dune exec'd through a descriptor: AT_EXECFN and comm as
+ * a native exec would have set them, and DUNE_EXECFN out of the environment. */
+static void restore_execfn(char **env)
+{
+	extern void *__libc_stack_end; /* ld.so's: the address of argc, on x86-64 */
+	const size_t len = strlen(EXECFN_VAR);
+	long *sp = __libc_stack_end, at;
+	char **e, *name, *base;
+
+	for (at = 0; env && env[at] && strncmp(env[at], EXECFN_VAR, len); at++)
+		;
+	if (!env || !env[at])
+		return;
+	name = env[at] + len;
+	/* The auxiliary vector follows the kernel's copy of envp, on the stack. */
+	for (e = (char **)(sp + 1) + sp[0] + 1; *e; e++)
+		;
+	for (Elf64_auxv_t *aux = (Elf64_auxv_t *)(e + 1); aux->a_type != AT_NULL; aux++)
+		if (aux->a_type == AT_EXECFN && aux->a_un.a_val == getauxval(AT_EXECFN))
+			aux->a_un.a_val = (uint64_t)(uintptr_t)name;
+	for (; env[at]; at++)
+		env[at] = env[at + 1];
+	/* comm is the name's last part, except for execveat(fd, "",
+	 * AT_EMPTY_PATH): Linux 6.14 and later name the file there, as for
+	 * dune's descriptor; older ones, "N": put the program's N back. */
+	base = strrchr(name, '/');
+	base = base ? base + 1 : name;
+	if (!strncmp(name, "/dev/fd/", 8) && base == name + 8 && only_digits(base)) {
+		char comm[16] = "";
+
+		prctl(PR_GET_NAME, comm);
+		if (!only_digits(comm))
+			return;
+	}
+	prctl(PR_SET_NAME, base);
+}
 
 void exec_init(char **environ_at_entry)
 {
+	struct stat st;
 	Dl_info info;
+	size_t size = 0;
+	char *p;
+	int n = 0;
 
-	if (dladdr((void *)exec_init, &info) && info.dli_fname)
-		snprintf(preload_path, sizeof(preload_path), "%s", info.dli_fname);
-	for (char **e = environ_at_entry; e && *e && nr_settings < MAX_SETTINGS; e++)
-		if (!strncmp(*e, "DUNE_", 5) && strlen(*e) < SETTING_LEN)
-			strcpy(settings[nr_settings++], *e);
+	restore_execfn(environ_at_entry);
+	/* An absolute path, so that the program may change directory. */
+	if (dladdr((void *)exec_init, &info) && info.dli_fname &&
+	    (info.dli_fname[0] == '/' ? snprintf(preload_path, sizeof(preload_path), "%s",
+						  info.dli_fname) < (int)sizeof(preload_path)
+				      : realpath(info.dli_fname, preload_path) != NULL) &&
+	    stat(preload_path, &st) == 0) {
+		preload_dev = st.st_dev;
+		preload_ino = st.st_ino;
+	} else {
+		preload_path[0] = '\0';
+	}
+	/* Copies in runtime memory: the program may write over its own environment. */
+	for (char **e = environ_at_entry; e && *e; e++)
+		if (!strncmp(*e, "DUNE_", 5))
+			size += sizeof(char *) + strlen(*e) + 1;
+	if (size && !(settings = raw_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+					  -1)))
+		dune_fatal("cannot keep the DUNE_* settings for the images this one execs");
+	for (char **e = environ_at_entry; e && *e; e++)
+		if (!strncmp(*e, "DUNE_", 5))
+			n++;
+	p = (char *)(settings + n);
+	for (char **e = environ_at_entry; e && *e; e++) {
+		if (strncmp(*e, "DUNE_", 5))
+			continue;
+		settings[nr_settings++] = p;
+		p = stpcpy(p, *e) + 1;
+	}
+	exec_args_init();
+	exec_image_init();
 }
 
-static int has_name(char *const *envp, size_t n, const char *entry)
+/* Will ld.so load dune's library from the path LD_PRELOAD gives? NULL, or why not. */
+static const char *preload_unusable(void)
 {
-	size_t len = strchr(entry, '=') - entry + 1;
+	struct stat st;
 
-	for (size_t i = 0; i < n; i++)
-		if (!strncmp(envp[i], entry, len))
-			return 1;
+	if (!preload_path[0])
+		return "dune does not know the path of its own library";
+	if (strpbrk(preload_path, " :"))
+		return "the path of dune's library has a space or a colon, which split LD_PRELOAD";
+	if (raw_syscall2(SYS_stat, preload_path, &st) || st.st_dev != preload_dev ||
+	    st.st_ino != preload_ino)
+		return "dune's library is no longer at the path this process loaded it from";
+	return NULL;
+}
+
+/* Loader variables that act before dune's constructor can enter. */
+static bool loader_acts_first(const char *e)
+{
+	return !strncmp(e, "LD_AUDIT=", 9) || !strncmp(e, "LD_DEBUG_OUTPUT=", 16) ||
+	       !strncmp(e, "LD_PROFILE=", 11);
+}
+
+/* "LD_PRELOAD=" dune's library, then the entries of theirs (NULL: none),
+ * split as ld.so splits them (spaces and colons), dune's own left out. */
+static char *preload_entry(struct exec_args *a, const char *theirs)
+{
+	size_t ours = strlen(preload_path);
+	char *entry = exec_args_alloc(a, 11 + ours + 1 + (theirs ? strlen(theirs) + 1 : 0)), *p;
+
+	if (!entry)
+		return NULL;
+	p = stpcpy(stpcpy(entry, "LD_PRELOAD="), preload_path);
+	while (theirs && *theirs) {
+		size_t len = strcspn(theirs, " :");
+
+		if (len && !(len == ours && !memcmp(theirs, preload_path, len))) {
+			*p++ = ':';
+			p = (char *)memcpy(p, theirs, len) + len;
+		}
+		theirs += len + (theirs[len] != '\0');
+	}
+	*p = '\0';
+	return entry;
+}
+
+/* The new image's environment, in place of the program's (see the top). */
+static int new_environment(struct exec_args *a, bool confine, const char *execfn)
+{
+	char *theirs = NULL, *preload, *name = NULL;
+	long k = 0;
+
+	for (long i = 0; i < a->envc; i++) {
+		char *e = a->envp[i];
+
+		if (!strncmp(e, "LD_PRELOAD=", 11))
+			theirs = e;
+		else if (strncmp(e, "DUNE_", 5) && !(confine && loader_acts_first(e)))
+			a->envp[k++] = e;
+	}
+	/* Without its own path (dladdr failed) dune can only leave theirs. */
+	preload = preload_path[0] ? preload_entry(a, theirs ? theirs + 11 : NULL) : theirs;
+	if (execfn && (name = exec_args_alloc(a, strlen(EXECFN_VAR) + strlen(execfn) + 1)))
+		stpcpy(stpcpy(name, EXECFN_VAR), execfn);
+	if ((preload_path[0] && !preload) || (execfn && !name))
+		return -E2BIG;
+	if (preload) {
+		memmove(a->envp + 1, a->envp, k * sizeof(*a->envp));
+		a->envp[0] = preload;
+		k++;
+	}
+	for (int i = 0; i < nr_settings; i++)
+		a->envp[k++] = settings[i];
+	if (name)
+		a->envp[k++] = name;
+	a->envp[k] = NULL;
 	return 0;
 }
 
-/* The guest's envp, checked: every pointer in readable guest memory. */
-static long count_env(struct guest *g, char *const *envp)
+/* What a native exec names the image (AT_EXECFN): the path, or the
+ * kernel's /dev/fd/N[/path] when it is relative to a descriptor. */
+static void native_name(const struct exec_call *c, const char *path, char *out, size_t len)
 {
-	long n = 0;
+	if (c->dirfd == AT_FDCWD || path[0] == '/')
+		snprintf(out, len, "%s", path);
+	else if (!path[0])
+		snprintf(out, len, "/dev/fd/%d", c->dirfd);
+	else
+		snprintf(out, len, "/dev/fd/%d/%s", c->dirfd, path);
+}
 
-	if (!envp)
+/* Under a policy: 0 to exec the image, its own error, or -EACCES after one
+ * dune: line when it would not come back under dune. */
+static int judge(struct guest *g, struct exec_image *im, const char *name)
+{
+	const char *lib = preload_unusable();
+	int r = lib ? -EACCES : exec_image_check(im);
+
+	if (lib)
+		snprintf(im->why, sizeof(im->why), "%s (%.400s)", lib, preload_path);
+	if (r != -EACCES || !im->why[0])
+		return r; /* what the kernel itself would answer */
+	if (g->policy.on_unavailable == POLICY_UNAVAILABLE_NATIVE) {
+		dune_error("%s runs outside dune (on-unavailable = native): %s", name, im->why);
+		im->by_fd = false;
 		return 0;
-	for (;; n++) {
-		const struct vma *v = vma_find(&g->vmas, (uint64_t)&envp[n]);
-
-		if (!v || !(v->value & PROT_READ) || n >= MAX_ENV)
-			return -EFAULT;
-		if (!envp[n])
-			return n;
-		v = vma_find(&g->vmas, (uint64_t)envp[n]);
-		if (!v || !(v->value & PROT_READ))
-			return -EFAULT;
 	}
+	dune_error("exec of %s refused: %s", name, im->why);
+	return -EACCES;
+}
+
+/* What the kernel refuses before it opens anything, in its order. */
+static int call_valid(const struct exec_call *c, const char *path)
+{
+	if (!path[0] && !(c->flags & AT_EMPTY_PATH))
+		return -ENOENT;
+	if (c->flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW | AT_EXECVE_CHECK))
+		return -EINVAL;
+	/* The runtime's descriptors are not the program's: as if closed. */
+	if (path[0] != '/' && c->dirfd != AT_FDCWD && fd_is_runtime(c->dirfd))
+		return -EBADF;
+	return 0;
 }
 
 long exec_guest(struct guest *g, long nr, long a1, long a2, long a3, long a4, long a5)
 {
-	char *const *envp = (char *const *)(nr == SYS_execve ? a3 : a4);
-	long n = count_env(g, envp), len, r;
-	char **env, *preload, *theirs = NULL;
-	size_t k = 0;
+	const struct exec_call c = nr == SYS_execve
+		? (struct exec_call){ AT_FDCWD, (uint64_t)a1, (uint64_t)a2, (uint64_t)a3, 0 }
+		: (struct exec_call){ (int)a1, (uint64_t)a2, (uint64_t)a3, (uint64_t)a4, (int)a5 };
+	bool confine = enforce_confines(g);
+	struct exec_image im = { .fd = -1 };
+	struct exec_args a;
+	char name[PATH_MAX + 32];
+	long r;
 
-	if (n < 0)
-		return n;
-	if (!preload_path[0])
-		goto plain;
-	for (long i = 0; i < n; i++) {
-		if (!strncmp(envp[i], "LD_PRELOAD=", 11)) {
-			if (strstr(envp[i], preload_path))
-				goto plain; /* already there */
-			theirs = envp[i] + 11;
-		}
+	/* The kernel's order: the name, the file, the strings, the format. */
+	r = exec_args_path(g, &c, &a);
+	if (!r)
+		r = call_valid(&c, a.path);
+	if (!r)
+		r = exec_image_open(&im, &c, a.path);
+	if (!r)
+		r = exec_args_strings(g, &c, nr_settings + EXTRA_ENV, &a);
+	if (!r) {
+		native_name(&c, a.path, name, sizeof(name));
+		if (confine)
+			r = judge(g, &im, name);
 	}
-	/* Host memory for the new environment: gone with the old image on success. */
-	len = (n + MAX_SETTINGS + 2) * sizeof(char *) + sizeof(preload_path) + 16 +
-	      (theirs ? strlen(theirs) + 1 : 0);
-	env = raw_mmap(len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
-	if (!env)
-		return -ENOMEM;
-	preload = (char *)(env + n + MAX_SETTINGS + 2);
-	snprintf(preload, len - (preload - (char *)env), "LD_PRELOAD=%s%s%s", preload_path,
-		 theirs && *theirs ? ":" : "", theirs ? theirs : "");
-	env[k++] = preload;
-	for (long i = 0; i < n; i++)
-		if (strncmp(envp[i], "LD_PRELOAD=", 11))
-			env[k++] = envp[i];
-	for (int i = 0; i < nr_settings; i++)
-		if (!has_name(env, k, settings[i]))
-			env[k++] = settings[i];
-	env[k] = NULL;
-	if (nr == SYS_execve)
-		r = raw_syscall3(nr, a1, a2, env);
-	else
-		r = raw_syscall6(nr, a1, a2, a3, (long)env, a5, 0);
-	raw_munmap(env, len);
+	if (!r)
+		r = new_environment(&a, confine, im.by_fd ? name : NULL);
+	if (!r && im.by_fd)
+		r = raw_syscall6(SYS_execveat, im.fd, (long)"", (long)a.argv, (long)a.envp,
+				 AT_EMPTY_PATH | (c.flags & AT_EXECVE_CHECK), 0);
+	else if (!r && nr == SYS_execve)
+		r = raw_syscall3(SYS_execve, a.path, a.argv, a.envp);
+	else if (!r)
+		r = raw_syscall6(SYS_execveat, c.dirfd, (long)a.path, (long)a.argv, (long)a.envp,
+				 c.flags, 0);
+	exec_image_close(&im);
+	exec_args_put(&a);
 	return r;
-plain:
-	return raw_syscall6(nr, a1, a2, a3, a4, a5, 0);
 }

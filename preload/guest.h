@@ -97,7 +97,9 @@ void regs_resume_in_program(struct guest *g, struct guest_regs *r);
 
 /* exec.c: remember how this process entered dune, so that exec keeps it. */
 void exec_init(char **environ_at_entry);
-/* exec.c: execve/execveat, with LD_PRELOAD and DUNE_* added back if missing. */
+/* exec.c: execve/execveat: the new image comes back under dune (LD_PRELOAD
+ * and the runtime's DUNE_* settings); under a policy, an image that would
+ * not is refused. */
 long exec_guest(struct guest *g, long nr, long a1, long a2, long a3, long a4, long a5);
 
 /* exception.c: handle the exception frame the stub left at v->regs->rsp. */
