@@ -1,0 +1,490 @@
+/* escape_exec_test.c: exec as a way out of dune (README, threat model). Under
+ * a policy, every new image comes back under dune, or the exec fails with
+ * EACCES and one dune: line; the program's environment cannot take dune's
+ * library or settings away from it; its pointers are read as the kernel
+ * reads them. Each attack runs natively too, where that shows what it does. */
+#include <criterion/criterion.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define DYNAMIC TEST_PROGRAM_DIR "/escape_exec"
+#define STATIC TEST_PROGRAM_DIR "/escape_exec_static"
+#define ENV(...) ((const char *const[]){ __VA_ARGS__, NULL })
+
+/* The policy of these tests: making a directory is what the attacker wants. */
+static char *deny_mkdir(void)
+{
+	return policy_env("exec-deny-mkdir.conf", "[syscalls]\ndeny = mkdir, mkdirat\n");
+}
+
+/* No policy file at all: dune's behaviour without a policy. */
+static char *no_policy(void)
+{
+	static char env[600];
+
+	if (!env[0]) {
+		snprintf(env, sizeof(env), "DUNE_POLICY_DIR=%s/no-policies", scratch_dir());
+		mkdir(env + strlen("DUNE_POLICY_DIR="), 0755);
+	}
+	return env;
+}
+
+static char *scratch_path(const char *name)
+{
+	char *p;
+
+	cr_assert(asprintf(&p, "%s/%s", scratch_dir(), name) > 0);
+	return p;
+}
+
+static char *fresh_dir(const char *name)
+{
+	char *p = scratch_path(name);
+
+	rmdir(p);
+	return p;
+}
+
+static void copy_file(const char *from, const char *to, mode_t mode)
+{
+	char buf[65536];
+	int in = open(from, O_RDONLY), out;
+	ssize_t n;
+
+	unlink(to);
+	out = open(to, O_WRONLY | O_CREAT | O_TRUNC, 0700);
+	cr_assert(in >= 0 && out >= 0, "copy %s to %s: %s", from, to, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(out, buf, n), n);
+	close(in);
+	close(out);
+	cr_assert_eq(chmod(to, mode), 0, "chmod %s: %s", to, strerror(errno));
+}
+
+static void write_script(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	cr_assert(f, "%s: %s", path, strerror(errno));
+	fputs(text, f);
+	fclose(f);
+	cr_assert_eq(chmod(path, 0755), 0);
+}
+
+/* The image ran under dune and its mkdir was denied. */
+static void expect_confined(struct run_result *r, const char *what)
+{
+	cr_expect(strstr(r->out, "image: under dune\n"), "%s: not under dune: %s (stderr: %s)", what,
+		  r->out, r->err);
+	cr_expect(strstr(r->out, "(Operation not permitted), no directory"),
+		  "%s: the policy did not hold: %s", what, r->out);
+}
+
+/* The image ran without dune and made its directory. */
+static void expect_native(struct run_result *r, const char *what)
+{
+	cr_expect(strstr(r->out, "image: native\n"), "%s: %s (stderr: %s)", what, r->out, r->err);
+	cr_expect(strstr(r->out, "the directory exists"), "%s: %s", what, r->out);
+}
+
+/* The exec failed with EACCES, the program went on, and dune said why on
+ * exactly one line that names the file. */
+static void expect_refused(struct run_result *r, const char *call, const char *file,
+			   const char *why)
+{
+	char *out;
+	const char *nl = strchr(r->err, '\n');
+
+	cr_assert(asprintf(&out, "%s: -1 (Permission denied)\n", call) > 0);
+	cr_expect_str_eq(r->out, out, "not refused: %s (stderr: %s)", r->out, r->err);
+	cr_expect_eq(r->status, 1, "status %d", r->status);
+	cr_expect(!strncmp(r->err, "dune: ", 6) && nl && !nl[1],
+		  "not one dune: line on stderr: %s", r->err);
+	cr_expect(strstr(r->err, file), "the line does not name %s: %s", file, r->err);
+	cr_expect(strstr(r->err, why), "the line does not say \"%s\": %s", why, r->err);
+	free(out);
+}
+
+Test(escape_exec, a_static_executable_is_refused_under_a_policy)
+{
+	char *dir = fresh_dir("static-native");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "exec", STATIC, "static", "probe", dir), NULL, 0, NULL);
+	expect_native(&r, "natively");
+	run_result_free(&r);
+	dir = fresh_dir("static-dune");
+	r = run_program(ARGV(DYNAMIC, "exec", STATIC, "static", "probe", dir), ENV(deny_mkdir()), 1,
+			NULL);
+	expect_refused(&r, "execv", STATIC, "static executable");
+	cr_expect_neq(access(dir, F_OK), 0, "the directory was made");
+	run_result_free(&r);
+}
+
+Test(escape_exec, a_static_executable_by_descriptor_is_refused)
+{
+	char *dir = fresh_dir("static-fd");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "execveat", STATIC, "static", "probe", dir), NULL, 0, NULL);
+	expect_native(&r, "natively, execveat(fd, \"\", AT_EMPTY_PATH)");
+	run_result_free(&r);
+	rmdir(dir);
+	r = run_program(ARGV(DYNAMIC, "execveat", STATIC, "static", "probe", dir),
+			ENV(deny_mkdir()), 1, NULL);
+	expect_refused(&r, "execveat", "/dev/fd/", "static executable");
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "execveat-dir", TEST_PROGRAM_DIR, "escape_exec_static",
+			     "static", "probe", dir), ENV(deny_mkdir()), 1, NULL);
+	expect_refused(&r, "execveat", "escape_exec_static", "static executable");
+	cr_expect_neq(access(dir, F_OK), 0, "the directory was made");
+	run_result_free(&r);
+}
+
+/* Without a policy that applies, dune changes nothing: as natively. */
+Test(escape_exec, without_a_policy_a_static_executable_runs_as_natively)
+{
+	char *dir = fresh_dir("static-no-policy");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "exec", STATIC, "static", "probe", dir), ENV(no_policy()), 1,
+			NULL);
+	expect_native(&r, "under dune without a policy");
+	cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
+	run_result_free(&r);
+}
+
+Test(escape_exec, on_unavailable_native_runs_it_natively_and_says_so)
+{
+	char *env = policy_env("exec-native.conf", "[dune]\non-unavailable = native\n"
+				   "[syscalls]\ndeny = mkdir, mkdirat\n");
+	char *dir = fresh_dir("static-on-unavailable");
+	struct run_result r;
+	const char *nl;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "exec", STATIC, "static", "probe", dir), ENV(env), 1, NULL);
+	expect_native(&r, "on-unavailable = native");
+	nl = strchr(r.err, '\n');
+	cr_expect(!strncmp(r.err, "dune: ", 6) && nl && !nl[1] && strstr(r.err, "runs outside dune"),
+		  "not one dune: line: %s", r.err);
+	run_result_free(&r);
+}
+
+/* As root, a set-user-ID file of another user's runs with AT_SECURE, and
+ * ld.so ignores LD_PRELOAD: shown under dune without a policy. */
+Test(escape_exec, set_user_id_and_set_group_id_files_are_refused)
+{
+	char *suid = scratch_path("setuid"), *sgid = scratch_path("setgid");
+	char *dir = fresh_dir("setuid-dir");
+	struct run_result r;
+
+	require_kvm();
+	copy_file(DYNAMIC, suid, 0755);
+	copy_file(DYNAMIC, sgid, 0755);
+	if (getuid() == 0) {
+		cr_assert_eq(chown(suid, 65534, 65534), 0, "chown: %s", strerror(errno));
+		cr_assert_eq(chown(sgid, 0, 65534), 0, "chown: %s", strerror(errno));
+	}
+	cr_assert_eq(chmod(suid, 04755), 0);
+	cr_assert_eq(chmod(sgid, 02755), 0);
+	if (getuid() == 0) {
+		r = run_program(ARGV(DYNAMIC, "exec", suid, "setuid", "probe", dir), ENV(no_policy()),
+				1, NULL);
+		cr_expect(strstr(r.out, "image: native\n"), "LD_PRELOAD was not ignored: %s", r.out);
+		run_result_free(&r);
+	}
+	r = run_program(ARGV(DYNAMIC, "exec", suid, "setuid", "probe", dir), ENV(deny_mkdir()), 1,
+			NULL);
+	expect_refused(&r, "execv", suid, "set-user-ID");
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "exec", sgid, "setgid", "probe", dir), ENV(deny_mkdir()), 1,
+			NULL);
+	expect_refused(&r, "execv", sgid, "set-group-ID");
+	run_result_free(&r);
+}
+
+Test(escape_exec, a_file_with_capabilities_is_refused)
+{
+	/* struct vfs_cap_data, revision 2: CAP_NET_RAW permitted. */
+	const uint32_t cap[5] = { 0x02000000, 1u << 13, 0, 0, 0 };
+	char *file = scratch_path("with-caps"), *dir = fresh_dir("caps-dir");
+	struct run_result r;
+
+	require_kvm();
+	copy_file(DYNAMIC, file, 0755);
+	if (setxattr(file, "security.capability", cap, sizeof(cap), 0))
+		cr_skip_test("cannot give a file capabilities here (%s): needs CAP_SETFCAP",
+			     strerror(errno));
+	r = run_program(ARGV(DYNAMIC, "exec", file, "caps", "probe", dir), ENV(deny_mkdir()), 1,
+			NULL);
+	expect_refused(&r, "execv", file, "file capabilities");
+	run_result_free(&r);
+}
+
+/* Put interp in the place of the PT_INTERP of the ELF file at path. */
+static void patch_interp(const char *path, const char *interp)
+{
+	int fd = open(path, O_RDWR);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+	char name[4096] = { 0 };
+
+	cr_assert(fd >= 0 && pread(fd, &eh, sizeof(eh), 0) == sizeof(eh));
+	for (int i = 0; i < eh.e_phnum; i++) {
+		cr_assert(pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) == sizeof(ph));
+		if (ph.p_type != PT_INTERP)
+			continue;
+		cr_assert(strlen(interp) < ph.p_filesz, "%s is longer than the PT_INTERP of %s",
+			  interp, path);
+		strcpy(name, interp);
+		cr_assert(pwrite(fd, name, ph.p_filesz, ph.p_offset) == (ssize_t)ph.p_filesz);
+		close(fd);
+		return;
+	}
+	cr_assert_fail("%s has no PT_INTERP", path);
+}
+
+/* The system loader, as the PT_INTERP of our own programs names it. */
+static const char *system_loader(void)
+{
+	static char name[4096];
+	int fd = open(DYNAMIC, O_RDONLY);
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph;
+
+	cr_assert(fd >= 0 && pread(fd, &eh, sizeof(eh), 0) == sizeof(eh));
+	for (int i = 0; i < eh.e_phnum && !name[0]; i++)
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) == sizeof(ph) &&
+		    ph.p_type == PT_INTERP)
+			cr_assert(pread(fd, name, ph.p_filesz, ph.p_offset) == (ssize_t)ph.p_filesz);
+	close(fd);
+	cr_assert(name[0], "no PT_INTERP in %s", DYNAMIC);
+	return name;
+}
+
+/* A copy of the loader is another file, which dune cannot vouch for; the
+ * loader itself under another name is the same file. */
+Test(escape_exec, an_interpreter_other_than_the_loader_is_refused)
+{
+	char *copy = scratch_path("C"), *link = scratch_path("L");
+	char *foreign = scratch_path("foreign-interp"), *same = scratch_path("same-interp");
+	char *dir = fresh_dir("interp-dir");
+	struct run_result r;
+
+	require_kvm();
+	copy_file(system_loader(), copy, 0755);
+	unlink(link);
+	cr_assert_eq(symlink(system_loader(), link), 0);
+	copy_file(DYNAMIC, foreign, 0755);
+	copy_file(DYNAMIC, same, 0755);
+	patch_interp(foreign, copy);
+	patch_interp(same, link);
+	r = run_program(ARGV(DYNAMIC, "exec", foreign, "foreign", "probe", dir), NULL, 0, NULL);
+	expect_native(&r, "natively, with a copy of the loader");
+	run_result_free(&r);
+	rmdir(dir);
+	r = run_program(ARGV(DYNAMIC, "exec", foreign, "foreign", "probe", dir), ENV(deny_mkdir()),
+			1, NULL);
+	expect_refused(&r, "execv", foreign, "is not the loader");
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "exec", same, "same", "probe", dir), ENV(deny_mkdir()), 1,
+			NULL);
+	expect_confined(&r, "the loader through a symlink");
+	run_result_free(&r);
+}
+
+Test(escape_exec, a_script_whose_interpreter_is_static_is_refused)
+{
+	char *script = scratch_path("static.sh"), *nested = scratch_path("nested.sh");
+	char *dynamic = scratch_path("dynamic.sh"), *dir = fresh_dir("script-dir"), *text;
+	struct run_result r;
+
+	require_kvm();
+	write_script(script, "#!" STATIC " probe\n");
+	cr_assert(asprintf(&text, "#!%s\n", script) > 0);
+	write_script(nested, text);
+	write_script(dynamic, "#! " DYNAMIC " probe\n");
+	r = run_program(ARGV(DYNAMIC, "exec", nested, "nested", dir), NULL, 0, NULL);
+	expect_native(&r, "natively, two levels of #!");
+	run_result_free(&r);
+	rmdir(dir);
+	r = run_program(ARGV(DYNAMIC, "exec", script, "script", dir), ENV(deny_mkdir()), 1, NULL);
+	expect_refused(&r, "execv", script, "#! interpreter " STATIC);
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "exec", nested, "nested", dir), ENV(deny_mkdir()), 1, NULL);
+	expect_refused(&r, "execv", nested, "static executable");
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "exec", dynamic, "dynamic", dir), ENV(deny_mkdir()), 1, NULL);
+	expect_confined(&r, "a script whose interpreter comes back");
+	run_result_free(&r);
+}
+
+/* The new image's LD_PRELOAD, as it printed it: exactly one, dune's first. */
+static void expect_one_preload(struct run_result *r, const char *value)
+{
+	char *line;
+	const char *first = strstr(r->out, "LD_PRELOAD=");
+
+	cr_assert(asprintf(&line, "LD_PRELOAD=%s\n", value) > 0);
+	cr_expect(first && !strncmp(first, line, strlen(line)), "want %sgot: %s", line, r->out);
+	cr_expect(first && !strstr(first + 1, "LD_PRELOAD="), "two LD_PRELOAD: %s", r->out);
+	free(line);
+}
+
+Test(escape_exec, ld_preload_tricks_do_not_take_dune_away)
+{
+	char *dir = fresh_dir("preload-dir"), *sub, *longer, *want;
+	struct run_result r;
+
+	require_kvm();
+	/* ld.so reads the last LD_PRELOAD: an empty one would have won. */
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, "LD_PRELOAD=" DUNE_PRELOAD_LIB,
+			     "LD_PRELOAD="), ENV(deny_mkdir()), 1, NULL);
+	expect_confined(&r, "two LD_PRELOAD, the second empty");
+	expect_one_preload(&r, DUNE_PRELOAD_LIB);
+	run_result_free(&r);
+	/* dune's path inside another path names another file. */
+	cr_assert(asprintf(&sub, "LD_PRELOAD=/tmp/x%s.evil", DUNE_PRELOAD_LIB) > 0);
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, sub), ENV(deny_mkdir()), 1, NULL);
+	expect_confined(&r, "dune's path as a substring");
+	cr_assert(asprintf(&want, "%s:%s", DUNE_PRELOAD_LIB, sub + 11) > 0);
+	expect_one_preload(&r, want);
+	run_result_free(&r);
+	cr_assert(asprintf(&longer, "LD_PRELOAD=%sx", DUNE_PRELOAD_LIB) > 0);
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, longer), ENV(deny_mkdir()), 1,
+			NULL);
+	expect_confined(&r, "dune's path with a suffix");
+	run_result_free(&r);
+	/* Entries split at spaces and colons, as ld.so splits them. */
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir,
+			     "LD_PRELOAD= libm.so.6:" DUNE_PRELOAD_LIB " ::"), ENV(deny_mkdir()), 1,
+			NULL);
+	expect_confined(&r, "a list with empty entries");
+	expect_one_preload(&r, DUNE_PRELOAD_LIB ":libm.so.6");
+	cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
+	run_result_free(&r);
+}
+
+/* Each of these would end or loosen the sandbox if the new image took it. */
+Test(escape_exec, the_program_cannot_choose_the_next_image_dune_settings)
+{
+	char *deny = deny_mkdir();
+	char *allow = policy_env("exec-allow-all.conf", "[syscalls]\ndefault = allow\n");
+	char *dir = fresh_dir("settings-dir");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, allow, "DUNE_POLICY_DIR=/nowhere",
+			     "DUNE_RING=0", "DUNE_BACKEND=dev", "DUNE_FORWARD=bogus",
+			     "DUNE_LOG=relative"), ENV(deny), 1, NULL);
+	expect_confined(&r, "with the program's own DUNE_*");
+	cr_expect(strstr(r.out, deny), "not the runtime's %s: %s", deny, r.out);
+	cr_expect(!strstr(r.out, allow), "the program's %s reached the image: %s", allow, r.out);
+	run_result_free(&r);
+}
+
+/* An audit module runs inside ld.so, before dune's constructor could enter. */
+Test(escape_exec, ld_audit_is_dropped_under_a_policy)
+{
+	char *dir = fresh_dir("audit-probe"), *made = fresh_dir("audit-made"), *var;
+	struct run_result r;
+
+	require_kvm();
+	cr_assert(asprintf(&var, "ESCAPE_AUDIT_DIR=%s", made) > 0);
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, "LD_AUDIT=" TEST_ESCAPE_AUDIT, var),
+			NULL, 0, NULL);
+	cr_expect_eq(access(made, F_OK), 0, "natively the audit module did not run: %s %s", r.out,
+		     r.err);
+	run_result_free(&r);
+	rmdir(made);
+	rmdir(dir);
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, "LD_AUDIT=" TEST_ESCAPE_AUDIT, var),
+			ENV(deny_mkdir()), 1, NULL);
+	expect_confined(&r, "with LD_AUDIT");
+	cr_expect_neq(access(made, F_OK), 0, "the audit module ran outside dune");
+	run_result_free(&r);
+}
+
+/* Natively EFAULT, and the program goes on: the same under dune, whose
+ * runtime reads the strings first. */
+Test(escape_exec, a_string_running_into_an_unmapped_page_is_efault)
+{
+	const char *const how[] = { "fault-path", "fault-arg", "fault-env", "fault-envp" };
+
+	require_kvm();
+	for (size_t i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
+		struct run_result native = run_program(ARGV(DYNAMIC, how[i]), NULL, 0, NULL);
+		struct run_result dune = run_program(ARGV(DYNAMIC, how[i]), ENV(deny_mkdir()), 1, NULL);
+		struct run_result plain = run_program(ARGV(DYNAMIC, how[i]), ENV(no_policy()), 1, NULL);
+
+		cr_expect_str_eq(native.out, "execve: -1 (Bad address)\n", "%s natively", how[i]);
+		cr_expect_str_eq(dune.out, native.out, "%s under a policy (stderr: %s)", how[i],
+				 dune.err);
+		cr_expect_str_eq(plain.out, native.out, "%s without a policy (stderr: %s)", how[i],
+				 plain.err);
+		cr_expect_eq(dune.status, native.status, "%s: status %d", how[i], dune.status);
+		run_result_free(&native);
+		run_result_free(&dune);
+		run_result_free(&plain);
+	}
+}
+
+/* dune's own memory is not the program's: the kernel must not copy it into
+ * the new image. Natively there is nothing there. */
+Test(escape_exec, a_pointer_into_the_runtime_is_efault)
+{
+	const char *const how[] = { "runtime-path", "runtime-arg", "runtime-env", "runtime-envp" };
+
+	require_kvm();
+	for (size_t i = 0; i < sizeof(how) / sizeof(how[0]); i++) {
+		struct run_result native = run_program(ARGV(DYNAMIC, how[i]), NULL, 0, NULL);
+		struct run_result dune = run_program(ARGV(DYNAMIC, how[i]), ENV(deny_mkdir()), 1, NULL);
+		struct run_result plain = run_program(ARGV(DYNAMIC, how[i]), ENV(no_policy()), 1, NULL);
+
+		cr_expect_str_eq(native.out, "no runtime mapping\n", "%s natively", how[i]);
+		cr_expect_str_eq(dune.out, "execve: -1 (Bad address)\n", "%s under a policy (stderr: %s)",
+				 how[i], dune.err);
+		cr_expect_str_eq(plain.out, dune.out, "%s without a policy", how[i]);
+		run_result_free(&native);
+		run_result_free(&dune);
+		run_result_free(&plain);
+	}
+}
+
+/* dune execs a checked file through its descriptor: the new image still
+ * sees the names a native exec gives it. */
+Test(escape_exec, a_checked_image_keeps_its_native_names)
+{
+	char *alias = scratch_path("alias");
+	const char *const *const runs[] = {
+		ARGV(DYNAMIC, "exec", alias, "argv0", "names"),
+		ARGV(DYNAMIC, "execveat", alias, "argv0", "names"),
+		ARGV(DYNAMIC, "execveat-dir", scratch_dir(), "alias", "argv0", "names"),
+	};
+
+	require_kvm();
+	unlink(alias);
+	cr_assert_eq(symlink(DYNAMIC, alias), 0);
+	for (size_t i = 0; i < sizeof(runs) / sizeof(runs[0]); i++) {
+		struct run_result native = run_program(runs[i], NULL, 0, NULL);
+		struct run_result dune = run_program(runs[i], ENV(deny_mkdir()), 1, NULL);
+
+		cr_expect(strstr(native.out, "argv[0] argv0\n"), "natively: %s", native.out);
+		cr_expect_str_eq(dune.out, native.out, "%s (stderr: %s)", runs[i][2], dune.err);
+		run_result_free(&native);
+		run_result_free(&dune);
+	}
+}

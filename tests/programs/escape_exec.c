@@ -1,0 +1,175 @@
+/* escape_exec.c: ways out of dune through execve, one per subcommand; each
+ * prints what happened, so that the tests can hold dune to its promise.
+ * Built twice: dynamic (escape_exec) and static (escape_exec_static).
+ *
+ *   probe [...] DIR        the image an attack starts: says whether it runs
+ *                          under dune, tries mkdir(DIR) (its last argument,
+ *                          also when it runs as a #! interpreter) and prints
+ *                          its LD_PRELOAD and DUNE_POLICY entries
+ *   names                  argv[0], AT_EXECFN, comm and /proc/self/exe
+ *   exec FILE ARG0 ARG...  execv(FILE, ARG0 ARG...)
+ *   execveat FILE ARG0 ARG...   the same through an O_PATH descriptor
+ *                          (execveat with AT_EMPTY_PATH)
+ *   execveat-dir DIR NAME ARG0 ARG...   execveat(open(DIR), NAME)
+ *   exec-env FILE DIR ENTRY...   execve(FILE, [FILE, probe, DIR], [ENTRY...])
+ *   fault-path|fault-arg|fault-env|fault-envp   execve with the path, an
+ *                          argument, an environment string or the envp
+ *                          array running off the end of its mapping
+ *   runtime-path|runtime-arg|runtime-env|runtime-envp   the same pointing
+ *                          into dune's own mapping (libdunepre.so in
+ *                          /proc/self/maps), if there is one
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define DUNE_QUERY 0x44554e45
+
+extern char **environ;
+
+static int probe(int argc, char **argv)
+{
+	const char *dir = argv[argc - 1];
+	long q = syscall(DUNE_QUERY, (char[64]){ 0 });
+	long r = mkdir(dir, 0755);
+	int e = errno;
+	struct stat st;
+
+	printf("image: %s\n", q == 0 ? "under dune" : "native");
+	printf("mkdir: %ld (%s), %s\n", r, r ? strerror(e) : "ok",
+	       stat(dir, &st) == 0 ? "the directory exists" : "no directory");
+	for (char **p = environ; *p; p++)
+		if (!strncmp(*p, "LD_PRELOAD=", 11) || !strncmp(*p, "DUNE_POLICY=", 12))
+			printf("%s\n", *p);
+	return 0;
+}
+
+static int names(char **argv)
+{
+	char comm[32] = "", exe[4096] = "";
+	FILE *f = fopen("/proc/self/comm", "r");
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+	if (f && fgets(comm, sizeof(comm), f))
+		comm[strcspn(comm, "\n")] = '\0';
+	if (f)
+		fclose(f);
+	exe[n > 0 ? n : 0] = '\0';
+	printf("argv[0] %s\nAT_EXECFN %s\ncomm %s\nexe %s\n", argv[0],
+	       (const char *)getauxval(AT_EXECFN), comm, exe);
+	return 0;
+}
+
+static int report(const char *what, long r)
+{
+	printf("%s: %ld (%s)\n", what, r, r < 0 ? strerror(errno) : "ok");
+	return 1;
+}
+
+/* A page whose end runs into an unmapped one: n bytes at its end, no NUL. */
+static char *edge(size_t n, char fill)
+{
+	char *p = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED || munmap(p + 4096, 4096))
+		return NULL;
+	memset(p + 4096 - n, fill, n);
+	return p + 4096 - n;
+}
+
+static int fault(const char *how)
+{
+	char *s = edge(64, 'A'), *path = (char *)"/bin/true";
+	char *args[] = { "true", NULL }, *env[] = { "X=1", NULL }, **envp = env;
+
+	if (!s)
+		return report("mmap", -1);
+	if (!strcmp(how, "fault-path"))
+		path = s;
+	else if (!strcmp(how, "fault-arg"))
+		args[0] = s;
+	else if (!strcmp(how, "fault-env"))
+		memcpy(s, "LD_PRELOAD=", 11), env[0] = s;
+	else /* fault-envp: the array itself, without its NULL */
+		envp = (char **)edge(2 * sizeof(char *), 0), envp[0] = envp[1] = (char *)"X=1";
+	return report("execve", syscall(SYS_execve, path, args, envp));
+}
+
+/* The start of dune's library in this process, or NULL natively. */
+static char *runtime_address(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	char line[4096];
+	unsigned long start = 0;
+
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "libdunepre") && sscanf(line, "%lx-", &start) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (char *)start;
+}
+
+static int runtime(const char *how)
+{
+	char *p = runtime_address(), *path = (char *)"/bin/true";
+	char *args[] = { "true", NULL }, *env[] = { "X=1", NULL }, **envp = env;
+
+	if (!p) {
+		printf("no runtime mapping\n");
+		return 0;
+	}
+	if (!strcmp(how, "runtime-path"))
+		path = p;
+	else if (!strcmp(how, "runtime-arg"))
+		args[0] = p;
+	else if (!strcmp(how, "runtime-env"))
+		env[0] = p;
+	else
+		envp = (char **)p;
+	return report("execve", syscall(SYS_execve, path, args, envp));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc >= 3 && !strcmp(argv[1], "probe"))
+		return probe(argc, argv);
+	if (argc >= 2 && !strcmp(argv[1], "names"))
+		return names(argv);
+	if (argc >= 4 && !strcmp(argv[1], "exec")) {
+		execv(argv[2], argv + 3);
+		return report("execv", -1);
+	}
+	if (argc >= 4 && !strcmp(argv[1], "execveat")) {
+		int fd = open(argv[2], O_PATH | O_CLOEXEC);
+
+		return report("execveat", syscall(SYS_execveat, fd, "", argv + 3, environ,
+						  AT_EMPTY_PATH));
+	}
+	if (argc >= 5 && !strcmp(argv[1], "execveat-dir")) {
+		int fd = open(argv[2], O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+		return report("execveat", syscall(SYS_execveat, fd, argv[3], argv + 4, environ, 0));
+	}
+	if (argc >= 4 && !strcmp(argv[1], "exec-env")) {
+		char *args[] = { argv[2], "probe", argv[3], NULL };
+
+		execve(argv[2], args, argv + 4);
+		return report("execve", -1);
+	}
+	if (argc == 2 && !strncmp(argv[1], "fault-", 6))
+		return fault(argv[1]);
+	if (argc == 2 && !strncmp(argv[1], "runtime-", 8))
+		return runtime(argv[1]);
+	fprintf(stderr, "usage: escape_exec probe DIR | names | exec FILE ARG0... | "
+		"execveat FILE ARG0... | execveat-dir DIR NAME ARG0... | exec-env FILE DIR ENTRY... | "
+		"fault-{path,arg,env,envp} | runtime-{path,arg,env,envp}\n");
+	return 2;
+}
