@@ -97,43 +97,56 @@ static void restore_execfn(char **env)
 	prctl(PR_SET_NAME, base);
 }
 
-void exec_init(char **environ_at_entry)
+/* dune's library, by an absolute path: the program may change directory. */
+static void find_own_path(void)
 {
 	struct stat st;
 	Dl_info info;
-	size_t size = 0;
-	char *p;
-	int n = 0;
 
-	restore_execfn(environ_at_entry);
-	/* An absolute path, so that the program may change directory. */
-	if (dladdr((void *)exec_init, &info) && info.dli_fname &&
-	    (info.dli_fname[0] == '/' ? snprintf(preload_path, sizeof(preload_path), "%s",
-						  info.dli_fname) < (int)sizeof(preload_path)
-				      : realpath(info.dli_fname, preload_path) != NULL) &&
-	    stat(preload_path, &st) == 0) {
-		preload_dev = st.st_dev;
-		preload_ino = st.st_ino;
-	} else {
+	preload_path[0] = '\0';
+	if (!dladdr((void *)exec_init, &info) || !info.dli_fname)
+		return;
+	if (info.dli_fname[0] == '/' && strlen(info.dli_fname) < sizeof(preload_path))
+		strcpy(preload_path, info.dli_fname);
+	else if (info.dli_fname[0] == '/' || !realpath(info.dli_fname, preload_path))
+		return;
+	if (stat(preload_path, &st)) {
 		preload_path[0] = '\0';
+		return;
 	}
-	/* Copies in runtime memory: the program may write over its own environment. */
-	for (char **e = environ_at_entry; e && *e; e++)
+	preload_dev = st.st_dev;
+	preload_ino = st.st_ino;
+}
+
+/* The DUNE_* settings, copied into runtime memory: the program may write
+ * over its own environment. */
+static void keep_settings(char **env)
+{
+	size_t size = 0;
+	int n = 0;
+	char *p;
+
+	for (char **e = env; e && *e; e++)
 		if (!strncmp(*e, "DUNE_", 5))
-			size += sizeof(char *) + strlen(*e) + 1;
-	if (size && !(settings = raw_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-					  -1)))
+			size += sizeof(char *) + strlen(*e) + 1, n++;
+	if (!n)
+		return;
+	settings = raw_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+	if (!settings)
 		dune_fatal("cannot keep the DUNE_* settings for the images this one execs");
-	for (char **e = environ_at_entry; e && *e; e++)
-		if (!strncmp(*e, "DUNE_", 5))
-			n++;
 	p = (char *)(settings + n);
-	for (char **e = environ_at_entry; e && *e; e++) {
-		if (strncmp(*e, "DUNE_", 5))
-			continue;
-		settings[nr_settings++] = p;
-		p = stpcpy(p, *e) + 1;
-	}
+	for (char **e = env; e && *e; e++)
+		if (!strncmp(*e, "DUNE_", 5)) {
+			settings[nr_settings++] = p;
+			p = stpcpy(p, *e) + 1;
+		}
+}
+
+void exec_init(char **environ_at_entry)
+{
+	restore_execfn(environ_at_entry);
+	find_own_path();
+	keep_settings(environ_at_entry);
 	exec_args_init();
 	exec_image_init();
 }
@@ -228,23 +241,36 @@ static void native_name(const struct exec_call *c, const char *path, char *out, 
 		snprintf(out, len, "/dev/fd/%d/%s", c->dirfd, path);
 }
 
+/* Names from the program and its files, fit for one line of a message. */
+static void printable(char *dst, const char *src, size_t len)
+{
+	size_t n = 0;
+
+	for (; *src && n + 1 < len; src++)
+		dst[n++] = (unsigned char)*src < 0x20 || *src == 0x7f ? '?' : *src;
+	dst[n] = '\0';
+}
+
 /* Under a policy: 0 to exec the image, its own error, or -EACCES after one
  * dune: line when it would not come back under dune. */
 static int judge(struct guest *g, struct exec_image *im, const char *name)
 {
 	const char *lib = preload_unusable();
 	int r = lib ? -EACCES : exec_image_check(im);
+	char shown[256], why[sizeof(im->why)];
 
 	if (lib)
 		snprintf(im->why, sizeof(im->why), "%s (%.400s)", lib, preload_path);
 	if (r != -EACCES || !im->why[0])
 		return r; /* what the kernel itself would answer */
+	printable(shown, name, sizeof(shown));
+	printable(why, im->why, sizeof(why));
 	if (g->policy.on_unavailable == POLICY_UNAVAILABLE_NATIVE) {
-		dune_error("%s runs outside dune (on-unavailable = native): %s", name, im->why);
+		dune_error("%s runs outside dune (on-unavailable = native): %s", shown, why);
 		im->by_fd = false;
 		return 0;
 	}
-	dune_error("exec of %s refused: %s", name, im->why);
+	dune_error("exec of %s refused: %s", shown, why);
 	return -EACCES;
 }
 
@@ -278,6 +304,9 @@ long exec_guest(struct guest *g, long nr, long a1, long a2, long a3, long a4, lo
 		r = call_valid(&c, a.path);
 	if (!r)
 		r = exec_image_open(&im, &c, a.path);
+	/* Out of descriptors: the kernel needs none, and only a check needs ours. */
+	if (!confine && (r == -EMFILE || r == -ENFILE))
+		r = 0;
 	if (!r)
 		r = exec_args_strings(g, &c, nr_settings + EXTRA_ENV, &a);
 	if (!r) {

@@ -18,9 +18,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/uio.h>
 
 #include "exec.h"
-#include "guest.h"
 #include "memory.h"
 #include "rawsys.h"
 
@@ -61,6 +61,29 @@ void exec_args_init(void)
 	dl_iterate_phdr(find_image, (void *)exec_args_init);
 }
 
+/* Bytes of the program's memory that mem_user_access found readable.
+ * process_vm_readv fails rather than faults if another thread unmaps them
+ * meanwhile; where a seccomp filter forbids it (container runtimes do), a
+ * plain copy. */
+static bool read_program(void *dst, uint64_t src, long n)
+{
+	static bool no_vm_readv;
+	struct iovec local = { dst, (size_t)n }, remote = { (void *)src, (size_t)n };
+	long r;
+
+	if (!no_vm_readv) {
+		r = raw_syscall6(SYS_process_vm_readv, raw_syscall0(SYS_getpid), (long)&local, 1,
+				 (long)&remote, 1, 0);
+		if (r == n)
+			return true;
+		if (r >= 0 || r == -EFAULT)
+			return false;
+		no_vm_readv = true;
+	}
+	memcpy(dst, (const void *)src, n);
+	return true;
+}
+
 /* May the kernel read [addr, addr + len) for the program? */
 static bool readable(struct guest *g, uint64_t addr, uint64_t len)
 {
@@ -83,7 +106,7 @@ static long copy_string(struct guest *g, char *dst, uint64_t addr, long max)
 
 		if (chunk > max - n)
 			chunk = max - n;
-		if (!readable(g, at, chunk) || guest_read(dst + n, at, chunk) != chunk)
+		if (!readable(g, at, chunk) || !read_program(dst + n, at, chunk))
 			return -EFAULT;
 		nul = memchr(dst + n, '\0', chunk);
 		if (nul)
@@ -110,7 +133,7 @@ static long copy_pointers(struct guest *g, uint64_t *dst, uint64_t addr, long ma
 			return -E2BIG;
 		if (chunk > room)
 			chunk = room;
-		if (!readable(g, at, chunk) || guest_read((char *)dst + bytes, at, chunk) != chunk)
+		if (!readable(g, at, chunk) || !read_program((char *)dst + bytes, at, chunk))
 			return -EFAULT;
 		bytes += chunk;
 		for (; n < bytes / 8; n++)
