@@ -18,12 +18,14 @@
  * interpreter and an ELF's PT_INTERP by name; a program that can rename
  * files on those paths can swap them between the check and the exec.
  */
+#include <dirent.h>
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,13 +64,14 @@ void exec_image_init(void)
 			return;
 		path = info.dli_fname; /* the PT_INTERP the kernel followed for this image */
 	}
-	if (stat(path, &st) != 0 || (base == 0 && !realpath(path, loader.path)))
+	if (stat(path, &st) != 0)
 		return;
-	if (base)
-		snprintf(loader.path, sizeof(loader.path), "%s", path);
 	loader.dev = st.st_dev;
 	loader.ino = st.st_ino;
 	loader.known = true;
+	/* Its name, for messages. */
+	if (base || !realpath(path, loader.path))
+		snprintf(loader.path, sizeof(loader.path), "%s", path);
 }
 
 __attribute__((format(printf, 2, 3))) static int refuse(struct exec_image *im, const char *fmt, ...)
@@ -170,11 +173,12 @@ static bool binfmt_misc_in_use(void)
 	if (fd < 0)
 		return true; /* enabled, and nothing more known */
 	while (!some && (n = raw_syscall3(SYS_getdents64, fd, dents, sizeof(dents))) > 0) {
+		/* getdents64 fills struct linux_dirent64: glibc's dirent64 layout. */
 		for (long at = 0; at < n;) {
-			const char *name = dents + at + 19; /* struct linux_dirent64: d_name */
+			const char *name = dents + at + offsetof(struct dirent64, d_name);
 			unsigned short reclen;
 
-			memcpy(&reclen, dents + at + 16, sizeof(reclen));
+			memcpy(&reclen, dents + at + offsetof(struct dirent64, d_reclen), sizeof(reclen));
 			at += reclen;
 			if (strcmp(name, ".") && strcmp(name, "..") && strcmp(name, "status") &&
 			    strcmp(name, "register"))
