@@ -332,6 +332,44 @@ Test(escape_exec, a_script_whose_interpreter_is_static_is_refused)
 	run_result_free(&r);
 }
 
+/* A binfmt_misc handler of our own, in a user namespace of its own (Linux
+ * 6.7 and later give each its binfmt_misc): files that start with ZZZZ run
+ * through a script whose interpreter is static. */
+static struct run_result run_with_binfmt_handler(const char *file, const char *dir, int under_dune)
+{
+	char *interp = scratch_path("binfmt-interp.sh"), *script;
+	struct run_result r;
+
+	write_script(interp, "#!" STATIC " probe\n");
+	cr_assert(asprintf(&script, "mount -t binfmt_misc none /proc/sys/fs/binfmt_misc && "
+			   "echo ':dune-escape:M::ZZZZ::%s:' > /proc/sys/fs/binfmt_misc/register "
+			   "|| { echo no binfmt_misc here; exit 77; }; %s \"$@\"", interp,
+			   under_dune ? "exec env LD_PRELOAD=" DUNE_PRELOAD_LIB : "exec") > 0);
+	r = run_program(ARGV("unshare", "-Urm", "sh", "-c", script, "sh", DYNAMIC, "exec", file,
+			     "zfile", dir), ENV(deny_mkdir()), 0, NULL);
+	if (r.status == 77 || strstr(r.err, "unshare:"))
+		cr_skip_test("no binfmt_misc of our own here: %s%s", r.out, r.err);
+	free(script);
+	return r;
+}
+
+Test(escape_exec, a_file_only_a_binfmt_misc_handler_runs_is_refused)
+{
+	char *file = scratch_path("zfile"), *dir = fresh_dir("binfmt-dir");
+	struct run_result r;
+
+	require_kvm();
+	write_script(file, "ZZZZ: only a binfmt_misc handler runs this\n");
+	r = run_with_binfmt_handler(file, dir, 0);
+	expect_native(&r, "natively, through the handler");
+	run_result_free(&r);
+	rmdir(dir);
+	r = run_with_binfmt_handler(file, dir, 1);
+	expect_refused(&r, "execv", file, "binfmt_misc");
+	cr_expect_neq(access(dir, F_OK), 0, "the directory was made");
+	run_result_free(&r);
+}
+
 /* The new image's LD_PRELOAD, as it printed it: exactly one, dune's first. */
 static void expect_one_preload(struct run_result *r, const char *value)
 {
