@@ -33,9 +33,6 @@ struct exec_args {
 	char *free, *end;   /* the rest of the buffer, for strings the runtime adds */
 };
 
-/* exec_args.c: the runtime's own mapping (libdunepre.so's segments), which
- * the program's pointers may not name. At entry. */
-void exec_args_init(void);
 /* exec_args.c: copy the path, as the kernel's getname would (-EFAULT,
  * -ENAMETOOLONG). Takes the buffer, which exec_args_put gives back: calls
  * of several threads wait for each other. */

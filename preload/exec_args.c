@@ -4,17 +4,15 @@
  * where it cannot read them. The runtime reads them first (to check the file
  * and rewrite the environment), so it must fail the same way, never fault
  * itself, and treat its own memory as unmapped: a pointer into it would have
- * the kernel copy runtime bytes into the new image. Each range is judged by
- * the guest's view (mem_user_access, which knows the runtime's reserved
- * ranges; libdunepre.so's own segments are checked here) and read with
- * process_vm_readv, which fails instead of faulting if another thread unmaps
- * it meanwhile. The copies go to a runtime buffer, and the kernel is given
- * only those: no other thread of the program can change a string once it
- * has been checked.
+ * the kernel copy runtime bytes into the new image. sysargs.c judged only
+ * the first byte of each argument; every byte range of every string is
+ * judged here by mem_user_access (the guest's view, without the runtime's
+ * ranges) and read with process_vm_readv, which fails instead of faulting
+ * if another thread unmaps it meanwhile. The copies go to a runtime buffer,
+ * and the kernel is given only those: no other thread of the program can
+ * change a string once it has been checked.
  */
-#include <dlfcn.h>
 #include <errno.h>
-#include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -33,33 +31,6 @@
 
 static char *buf;
 static long buf_owner; /* the pid whose thread holds buf; 0: free */
-static uint64_t image_start, image_end; /* libdunepre.so, page-aligned */
-
-static int find_image(struct dl_phdr_info *info, size_t size, void *self)
-{
-	uint64_t start = UINT64_MAX, end = 0;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uint64_t s = info->dlpi_addr + ph->p_vaddr, e = s + ph->p_memsz;
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		start = s < start ? s : start;
-		end = e > end ? e : end;
-	}
-	if ((uint64_t)self < start || (uint64_t)self >= end)
-		return 0;
-	image_start = start & ~(PAGE_SIZE - 1);
-	image_end = (end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
-	return 1;
-}
-
-void exec_args_init(void)
-{
-	dl_iterate_phdr(find_image, (void *)exec_args_init);
-}
 
 /* Bytes of the program's memory that mem_user_access found readable.
  * process_vm_readv fails rather than faults if another thread unmaps them
@@ -84,14 +55,6 @@ static bool read_program(void *dst, uint64_t src, long n)
 	return true;
 }
 
-/* May the kernel read [addr, addr + len) for the program? */
-static bool readable(struct guest *g, uint64_t addr, uint64_t len)
-{
-	if (addr < image_end && addr + len > image_start)
-		return false;
-	return mem_user_access(g, addr, len, PROT_READ);
-}
-
 /* Copy the string at addr into dst, reading no further than its NUL nor
  * past max bytes, page by page as the kernel's strnlen_user would fault:
  * its length with the NUL, -EFAULT, or max + 1 when it is longer. */
@@ -106,7 +69,7 @@ static long copy_string(struct guest *g, char *dst, uint64_t addr, long max)
 
 		if (chunk > max - n)
 			chunk = max - n;
-		if (!readable(g, at, chunk) || !read_program(dst + n, at, chunk))
+		if (!mem_user_access(g, at, chunk, PROT_READ) || !read_program(dst + n, at, chunk))
 			return -EFAULT;
 		nul = memchr(dst + n, '\0', chunk);
 		if (nul)
@@ -133,7 +96,7 @@ static long copy_pointers(struct guest *g, uint64_t *dst, uint64_t addr, long ma
 			return -E2BIG;
 		if (chunk > room)
 			chunk = room;
-		if (!readable(g, at, chunk) || !read_program((char *)dst + bytes, at, chunk))
+		if (!mem_user_access(g, at, chunk, PROT_READ) || !read_program((char *)dst + bytes, at, chunk))
 			return -EFAULT;
 		bytes += chunk;
 		for (; n < bytes / 8; n++)
