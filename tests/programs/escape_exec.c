@@ -16,11 +16,12 @@
  *                          argument, an environment string or the envp
  *                          array running off the end of its mapping
  *   runtime-path|runtime-arg|runtime-env|runtime-envp   the same pointing
- *                          into dune's own mapping (libdunepre.so in
- *                          /proc/self/maps), if there is one
+ *                          into dune's own library (libdunepre.so in the
+ *                          loader's list), if there is one
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,19 +103,27 @@ static int fault(const char *how)
 	return report("execve", syscall(SYS_execve, path, args, envp));
 }
 
-/* The start of dune's library in this process, or NULL natively. */
+static int find_dune(struct dl_phdr_info *info, size_t size, void *start)
+{
+	(void)size;
+	if (!strstr(info->dlpi_name, "libdunepre"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
+			*(char **)start = (char *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+			return 1;
+		}
+	return 0;
+}
+
+/* The start of dune's library in this process, or NULL natively: from the
+ * loader's list, which holds it however /proc/self/maps may show it. */
 static char *runtime_address(void)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
-	char line[4096];
-	unsigned long start = 0;
+	char *start = NULL;
 
-	while (f && fgets(line, sizeof(line), f))
-		if (strstr(line, "libdunepre") && sscanf(line, "%lx-", &start) == 1)
-			break;
-	if (f)
-		fclose(f);
-	return (char *)start;
+	dl_iterate_phdr(find_dune, &start);
+	return start;
 }
 
 static int runtime(const char *how)
