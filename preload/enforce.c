@@ -26,13 +26,28 @@ static dune_hook_fn fault_hook;
 static dune_hook_fn exception_hooks[POLICY_VECTORS];
 static int log_has_pid; /* the log's name has %p: a forked child opens its own */
 
-/* The program's path, or "" when /proc is not there. */
+/* The program the policy files are matched against: the one a policy
+ * applied to first (DUNE_POLICY_EXE, which only the runtime sets for the
+ * images it execs: exec.c drops the program's own DUNE_*), or this image,
+ * or "" when /proc is not there. A policy follows the process across exec:
+ * otherwise a confined program would exec /bin/mkdir and run it without. */
 static const char *read_exe_path(void)
 {
-	long n = raw_syscall3(SYS_readlink, "/proc/self/exe", exe_path, sizeof(exe_path) - 1);
+	const char *inherited = getenv("DUNE_POLICY_EXE");
+	long n;
 
+	if (inherited && *inherited && strlen(inherited) < sizeof(exe_path)) {
+		strcpy(exe_path, inherited); /* the environment is the program's to change */
+		return exe_path;
+	}
+	n = raw_syscall3(SYS_readlink, "/proc/self/exe", exe_path, sizeof(exe_path) - 1);
 	exe_path[n > 0 ? n : 0] = '\0';
 	return exe_path;
+}
+
+const char *enforce_policy_exe(const struct guest *g)
+{
+	return enforce_confines(g) && exe_path[0] ? exe_path : NULL;
 }
 
 void enforce_load(struct guest *g)
@@ -43,7 +58,7 @@ void enforce_load(struct guest *g)
 	const char *log = getenv("DUNE_LOG");
 
 	policy_init_default(p);
-	if (policy_load(p, &err) < 0)
+	if (policy_load_for(p, exe[0] ? exe : NULL, &err) < 0)
 		dune_fatal("%s", err.msg);
 	/* Policy files exist, none is for this program: it runs under dune
 	 * without rules, as if there were no files. */

@@ -42,6 +42,7 @@
 #include "rawsys.h"
 
 #define EXECFN_VAR "DUNE_EXECFN="
+#define POLICY_EXE_VAR "DUNE_POLICY_EXE="
 #define EXTRA_ENV 2 /* LD_PRELOAD and DUNE_EXECFN, besides the settings */
 
 static char preload_path[PATH_MAX];
@@ -121,13 +122,19 @@ static void find_own_path(void)
  * over its own environment. */
 static void keep_settings(char **env)
 {
+	const char *exe = enforce_policy_exe(&dune_guest);
 	size_t size = 0;
 	int n = 0;
 	char *p;
 
-	for (char **e = env; e && *e; e++)
+	for (char **e = env; e && *e; e++) {
 		if (!strncmp(*e, "DUNE_", 5))
 			size += sizeof(char *) + strlen(*e) + 1, n++;
+		if (!strncmp(*e, POLICY_EXE_VAR, strlen(POLICY_EXE_VAR)))
+			exe = NULL; /* inherited: among the settings already */
+	}
+	if (exe) /* the policy follows the process across exec (enforce.c) */
+		size += sizeof(char *) + strlen(POLICY_EXE_VAR) + strlen(exe) + 1, n++;
 	if (!n)
 		return;
 	settings = raw_mmap(size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
@@ -139,6 +146,10 @@ static void keep_settings(char **env)
 			settings[nr_settings++] = p;
 			p = stpcpy(p, *e) + 1;
 		}
+	if (exe) {
+		settings[nr_settings++] = p;
+		stpcpy(stpcpy(p, POLICY_EXE_VAR), exe);
+	}
 }
 
 void exec_init(char **environ_at_entry)

@@ -37,6 +37,9 @@ void enforce_load(struct guest *g);
 /* enforce.c: does a policy file apply to this program? (Else the default
  * policy, which restricts nothing.) Then exec may not leave dune. */
 bool enforce_confines(const struct guest *g);
+/* enforce.c: the program the applying policy was matched against, for the
+ * images this one execs (DUNE_POLICY_EXE), or NULL when none applies. */
+const char *enforce_policy_exe(const struct guest *g);
 /* enforce.c: does the policy count anything (the report shows counts)? */
 bool enforce_counts(const struct guest *g);
 /* enforce.c: before the memory mirror is made (plugins are mappings too):

@@ -526,3 +526,27 @@ Test(escape_exec, a_checked_image_keeps_its_native_names)
 		run_result_free(&dune);
 	}
 }
+
+/* A [match] policy follows the process across exec: the image it execs
+ * (/bin/mkdir) is not what the policy names, and still runs under it. */
+Test(escape_exec, a_matched_policy_follows_the_process_across_exec)
+{
+	char *text, *env, *dir = fresh_dir("matched-exec");
+	struct run_result r;
+
+	require_kvm();
+	cr_assert(asprintf(&text, "[match]\nprogram = %s\n\n[syscalls]\ndeny = mkdir, mkdirat\n",
+			   DYNAMIC) > 0);
+	env = policy_env("exec-match.conf", text);
+	r = run_program(ARGV(DYNAMIC, "exec", "/bin/mkdir", "mkdir", dir), ENV(env), 1, NULL);
+	cr_expect_neq(r.status, 0, "mkdir succeeded: %s", r.err);
+	cr_expect(strstr(r.err, "Operation not permitted"), "stderr: %s", r.err);
+	cr_expect_neq(access(dir, F_OK), 0, "the directory was made");
+	run_result_free(&r);
+	/* The image the policy does not name, started on its own: no rules. */
+	r = run_program(ARGV("/bin/mkdir", dir), ENV(env), 1, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_eq(access(dir, F_OK), 0);
+	run_result_free(&r);
+	rmdir(dir);
+}
