@@ -51,6 +51,7 @@ void config_load(struct dune_config *cfg)
 	if (backend && *backend) {
 		if (strcmp(backend, "kvm") && strcmp(backend, "dev"))
 			dune_fatal("DUNE_BACKEND=%s: expected kvm or dev", backend);
-		cfg->backend = backend;
+		/* A string of ours: the environment is the program's to change. */
+		cfg->backend = strcmp(backend, "kvm") ? "dev" : "kvm";
 	}
 }

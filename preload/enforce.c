@@ -74,10 +74,11 @@ void enforce_load(struct guest *g)
 	if (log && *log) {
 		if (!strcmp(log, "stderr"))
 			p->log = NULL;
-		else if (log[0] == '/')
-			p->log = log;
-		else
+		else if (log[0] != '/')
 			dune_fatal("DUNE_LOG=%s: expected stderr or an absolute path", log);
+		/* A copy of ours: the environment is the program's to change. */
+		else if (!(p->log = strdup(log)))
+			dune_fatal("DUNE_LOG=%s: out of memory", log);
 	}
 	if (!g->cfg.report_set)
 		g->cfg.report = p->report || enforce_counts(g);
