@@ -172,9 +172,8 @@ void *dune_realloc(void *p, size_t n)
 	return q;
 }
 
-char *dune_strndup(const char *s, size_t n)
+static char *copy_of(const char *s, size_t len)
 {
-	size_t len = strnlen(s, n);
 	char *copy = dune_malloc(len + 1);
 
 	if (copy) {
@@ -184,9 +183,14 @@ char *dune_strndup(const char *s, size_t n)
 	return copy;
 }
 
+char *dune_strndup(const char *s, size_t n)
+{
+	return copy_of(s, strnlen(s, n));
+}
+
 char *dune_strdup(const char *s)
 {
-	return dune_strndup(s, SIZE_MAX);
+	return copy_of(s, strlen(s));
 }
 
 /* libdunepre.so's own calls, redirected by the linker (-Wl,--wrap). */

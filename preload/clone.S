@@ -7,6 +7,7 @@
  */
 	.text
 	.globl dune_clone_thread
+	.hidden dune_clone_thread
 	.type dune_clone_thread, @function
 dune_clone_thread:
 	movq 8(%rsp), %rax     /* arg, the 7th argument */

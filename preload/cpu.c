@@ -21,6 +21,7 @@ extern const char dune_stubs_start[], dune_stubs_end[];
 extern const char dune_entry_kernel_start[], dune_entry_kernel_end[];
 extern const char dune_entry_user_start[], dune_entry_user_end[];
 extern const char dune_probe_start[], dune_probe_end[];
+extern const char dune_hook_return_start[], dune_hook_return_end[];
 
 #define SUPERVISOR_RW (PTE_P | PTE_W | PTE_A | PTE_D | PTE_NX)
 #define SUPERVISOR_RX (PTE_P | PTE_A)
@@ -42,14 +43,26 @@ static void idt_gate(uint64_t *idt, int vec, uint64_t handler, int dpl)
 	idt[2 * vec + 1] = handler >> 32;
 }
 
+/* Where policy hooks return to (hookret.S), in a page the program's CPL3 may
+ * execute: the copy in libdunepre.so is invisible to the guest (memory.c). */
+static uint64_t hook_return_at;
+
+uint64_t cpu_hook_return(void)
+{
+	return hook_return_at;
+}
+
 int cpu_init(struct guest *g)
 {
 	size_t len = dune_stubs_end - dune_stubs_start;
+	uint8_t *user = mem_alloc_reserved(g, PAGE_SIZE, USER_RX);
 
 	g->stubs = mem_alloc_reserved(g, PAGE_SIZE, SUPERVISOR_RX);
 	g->idt = mem_alloc_reserved(g, PAGE_SIZE, SUPERVISOR_RW);
-	if (!g->stubs || !g->idt || len > PAGE_SIZE)
+	if (!g->stubs || !g->idt || !user || len > PAGE_SIZE)
 		return -ENOMEM;
+	memcpy(user, dune_hook_return_start, dune_hook_return_end - dune_hook_return_start);
+	hook_return_at = (uint64_t)user;
 	memcpy(g->stubs, dune_stubs_start, len);
 	/* context.c finds iretq at these offsets: 48 cf */
 	if (memcmp(g->stubs + STUB_EXC_COMMON_IRET, "\x48\xcf", 2) ||

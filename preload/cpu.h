@@ -32,6 +32,8 @@ int cpu_capture_fpu(void *buf);
 int cpu_detect_platform(struct guest *g, struct vcpu *v);
 /* Once the platform is known: the entry page, in the variant it needs. */
 int cpu_init_entry(struct guest *g);
+/* Where a policy hook returns to in the guest (hookret.S, copied by cpu_init). */
+uint64_t cpu_hook_return(void);
 /* Give a new vCPU its GDT, TSS and IST stack (a reused one keeps its own),
  * and describe its first state. */
 int cpu_setup_vcpu(struct guest *g, struct vcpu *v, struct cpu_setup *out);

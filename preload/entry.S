@@ -13,6 +13,7 @@
 	.macro entry_blob name, user
 	.section .rodata, "a"
 	.globl dune_entry_\name\()_start, dune_entry_\name\()_end
+	.hidden dune_entry_\name\()_start, dune_entry_\name\()_end
 	.balign 64
 dune_entry_\name\()_start:
 .Lbase\@:
@@ -68,6 +69,7 @@ dune_entry_\name\()_end:
  * one port CPL3 may use on every host. */
 	.section .rodata, "a"
 	.globl dune_probe_start, dune_probe_end
+	.hidden dune_probe_start, dune_probe_end
 	.balign 64
 dune_probe_start:
 	.org dune_probe_start + PROBE_SYSCALL

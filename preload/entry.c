@@ -2,13 +2,14 @@
  *
  * Order: settings, backend, memory, descriptor tables, vCPU; then the thread
  * switches to a private host stack and its registers become the vCPU's, so the
- * constructor returns, in the guest, to whatever called it.
+ * constructor returns, in the guest, to whatever called it (enter.S).
  */
 #include <asm/prctl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -27,8 +28,13 @@ static struct vcpu main_vcpu;
 static struct cpu_setup main_setup;
 static uint8_t main_fpu[4096] __attribute__((aligned(64)));
 
-void dune_enter_guest(struct guest_regs *regs, void *host_stack_top,
-		      void (*host_loop)(struct guest_regs *regs));
+/* enter.S: the constructor's caller as it will be once the constructor
+ * returns (callee-saved registers, rip, rsp): where the guest starts. */
+struct guest_regs dune_entry_regs;
+void *dune_init_stack(void);
+void dune_preload_init(void);
+__attribute__((noreturn)) void dune_enter_guest(struct guest_regs *regs, void *host_stack_top,
+						void (*host_loop)(struct guest_regs *regs));
 
 /* DUNE_BACKEND decides; unset, the module wins where it is loaded. NULL,
  * with why filled, when the chosen backend cannot be used. */
@@ -55,10 +61,25 @@ static void host_main(struct guest_regs *regs)
 	vcpu_loop(g, &main_vcpu);
 }
 
-__attribute__((constructor(101))) static void dune_preload_init(void)
+/* The stack the constructor's work runs on (enter.S): in the arena, which
+ * the guest cannot see. On the program's stack, the policy files' text, the
+ * log's path and the like would stay below the program's rsp for it to read.
+ * It stays mapped once the guest runs: the host stacks take over. NULL: stay
+ * on the program's. */
+#define INIT_STACK_SIZE (256u << 10)
+
+void *dune_init_stack(void)
+{
+	uint8_t *p = raw_mmap(INIT_STACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1);
+
+	return p ? p + INIT_STACK_SIZE : NULL;
+}
+
+/* Called by the constructor, dune_preload_constructor (enter.S), on that stack. */
+void dune_preload_init(void)
 {
 	struct guest *g = &dune_guest;
-	struct guest_regs regs = { .rflags = 0x202 };
+	struct guest_regs *regs = &dune_entry_regs;
 	int saved_errno = errno;
 	char why[512];
 	uint8_t *host_stack;
@@ -132,6 +153,6 @@ __attribute__((constructor(101))) static void dune_preload_init(void)
 	signal_init(g);
 
 	errno = saved_errno;
-	dune_enter_guest(&regs, host_stack + HOST_STACK_SIZE, host_main);
-	/* From here on, this is the guest. */
+	regs->rflags = 0x202;
+	dune_enter_guest(regs, host_stack + HOST_STACK_SIZE, host_main);
 }

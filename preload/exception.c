@@ -63,7 +63,9 @@ static void signal_for_vector(struct guest *g, int vec, uint64_t rip, uint64_t c
 	case 14: /* page fault: no mapping, or one that forbids the access */
 		si->si_signo = SIGSEGV;
 		dune_lock(&g->lock);
-		si->si_code = vma_find(&g->vmas, cr2) ? SEGV_ACCERR : SEGV_MAPERR;
+		/* The runtime's own ranges are no mappings of the program's. */
+		si->si_code = vma_find(&g->vmas, cr2) && !vma_find(&g->reserved, cr2) ? SEGV_ACCERR
+										       : SEGV_MAPERR;
 		dune_unlock(&g->lock);
 		si->si_addr = (void *)cr2;
 		break;

@@ -23,6 +23,7 @@
 	.macro exitless_blob name, user
 	.section .rodata, "a"
 	.globl dune_exitless_\name\()_start, dune_exitless_\name\()_end
+	.hidden dune_exitless_\name\()_start, dune_exitless_\name\()_end
 	.balign 64
 dune_exitless_\name\()_start:
 .Lbase\@:

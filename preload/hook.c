@@ -5,8 +5,8 @@
  * runs in the guest, at the program's CPL, like a signal handler: the runtime
  * puts a struct dune_hook_fault on the program's stack, below the red zone,
  * and resumes the program in the hook with rdi = rbx = that struct and a
- * return address in hookret.S, whose private syscall brings the result back
- * here. The program's FPU state and signal mask are the runtime's to keep
+ * return address in the runtime's copy of hookret.S (cpu.c), whose private
+ * syscall brings the result back here. The program's FPU state and signal mask are the runtime's to keep
  * meanwhile: the hook runs with every signal blocked.
  */
 #include <errno.h>
@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 
 #include "backend.h"
+#include "cpu.h"
 #include "guest.h"
 #include "memory.h"
 #include "rawsys.h"
@@ -24,8 +25,6 @@
 #define RFLAGS_HOOK 0x40dd5ull
 /* ...and those a function starts without: TF DF AC */
 #define RFLAGS_CALL_CLEAR 0x40500ull
-
-void dune_hook_return(void); /* hookret.S */
 
 static void regs_to_hook(const struct guest_regs *r, struct dune_hook_regs *h)
 {
@@ -71,7 +70,7 @@ void hook_call(struct guest *g, struct vcpu *v, int vector, uint64_t error, uint
 	f->error_code = error;
 	f->addr = addr;
 	regs_to_hook(&regs, &f->regs);
-	*(uint64_t *)sp = (uint64_t)dune_hook_return;
+	*(uint64_t *)sp = cpu_hook_return();
 
 	v->hook.frame = frame;
 	v->hook.rflags = regs.rflags;

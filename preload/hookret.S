@@ -5,15 +5,19 @@
  * callee-saved register). The private syscall hands the hook's result back
  * to the runtime, which resumes the program from the struct's registers and
  * never returns here.
+ *
+ * The guest cannot see libdunepre.so (memory.c), so this is a blob that
+ * cpu.c copies into a user-executable page of the runtime's; it uses no
+ * absolute address.
  */
-	.text
-	.globl dune_hook_return
-	.type dune_hook_return, @function
-dune_hook_return:
+	.section .rodata, "a"
+	.globl dune_hook_return_start, dune_hook_return_end
+	.hidden dune_hook_return_start, dune_hook_return_end
+dune_hook_return_start:
 	movq %rax, %rdi        /* enum dune_hook_result */
 	movq %rbx, %rsi        /* the struct, for a check */
 	movl $0x44554e48, %eax /* DUNE_SYSCALL_HOOK_RETURN */
 	syscall
 	ud2
-	.size dune_hook_return, .-dune_hook_return
+dune_hook_return_end:
 	.section .note.GNU-stack, "", @progbits

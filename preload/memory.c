@@ -7,6 +7,7 @@
  */
 #include "memory.h"
 
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -193,6 +194,42 @@ static int read_maps(struct guest *g)
 	return r ? r : sync_changes(g);
 }
 
+/* libdunepre.so's own ELF header: the linker defines this symbol in every
+ * object whose headers are in a loaded segment. */
+extern const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
+
+/*
+ * libdunepre.so is the runtime: its code, its GOT, its data (the guest's
+ * state, the policy, the backend's table of functions) and its bss. The
+ * guest sees none of it, as it sees nothing of the arena: a store there
+ * would rewrite the policy, a changed function pointer would run the
+ * program's code on the host. Only the segment of the ELF header stays, read-only:
+ * the headers and the dynamic-linking tables, the file's own bytes with no
+ * state of ours, which the program's dl_iterate_phdr callbacks read for
+ * every object. The link makes sure of that, and that ld.so in the guest
+ * never reads or runs the rest (cmake/hide-from-lookups.c, enter.S).
+ */
+static int hide_runtime_object(struct guest *g)
+{
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)((const char *)&__ehdr_start + __ehdr_start.e_phoff);
+	uint64_t bias = 0;
+
+	for (int i = 0; i < __ehdr_start.e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
+			bias = (uint64_t)&__ehdr_start - ph[i].p_vaddr;
+	for (int i = 0; i < __ehdr_start.e_phnum; i++) {
+		uint64_t start = align_down(bias + ph[i].p_vaddr, PAGE_SIZE);
+		uint64_t end = align_up(bias + ph[i].p_vaddr + ph[i].p_memsz, PAGE_SIZE);
+
+		if (ph[i].p_type != PT_LOAD ||
+		    (ph[i].p_offset == 0 && !(ph[i].p_flags & (PF_W | PF_X))))
+			continue;
+		if (vma_set(&g->reserved, start, end, 0))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int mem_init(struct guest *g)
 {
 	uint64_t arena_start, arena_end;
@@ -212,6 +249,8 @@ int mem_init(struct guest *g)
 	if (arena_range(&arena_start, &arena_end) == 0 &&
 	    vma_set(&g->reserved, arena_start, arena_end, 0))
 		return -ENOMEM;
+	if ((r = hide_runtime_object(g)))
+		return r;
 	/* And the kernel may not touch any of it for the program (sysargs.c). */
 	if (spans_add(arena_start, arena_end) || spans_add((uint64_t)pool_start, (uint64_t)pool_end) ||
 	    spans_add_self())

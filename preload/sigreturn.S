@@ -5,6 +5,7 @@
  */
 	.text
 	.globl dune_host_restorer
+	.hidden dune_host_restorer
 	.type dune_host_restorer, @function
 dune_host_restorer:
 	movl $15, %eax /* SYS_rt_sigreturn */

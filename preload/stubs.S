@@ -8,6 +8,7 @@
 
 	.section .rodata, "a"
 	.globl dune_stubs_start, dune_stubs_end
+	.hidden dune_stubs_start, dune_stubs_end
 	.balign 64
 dune_stubs_start:
 .Lbase: /* a local name: references to it need no relocation */
