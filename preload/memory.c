@@ -207,7 +207,7 @@ extern const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
  * the headers and the dynamic-linking tables, the file's own bytes with no
  * state of ours, which the program's dl_iterate_phdr callbacks read for
  * every object. The link makes sure of that, and that ld.so in the guest
- * never reads or runs the rest (cmake/hide-from-lookups.c, enter.S).
+ * never reads or runs the rest (cmake/seal-runtime.c, enter.S).
  */
 static int hide_runtime_object(struct guest *g)
 {

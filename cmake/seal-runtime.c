@@ -1,4 +1,5 @@
-/* hide-from-lookups.c: make ld.so pass libdunepre.so by, in the guest.
+/* seal-runtime.c: make libdunepre.so one the guest never needs to touch,
+ * and check that nothing in it reaches for the program's state.
  *
  * The guest cannot see libdunepre.so's mappings (preload/memory.c), yet
  * ld.so runs in the guest: each lazy binding, dlsym and dlopen of the
@@ -21,8 +22,14 @@
  *   - PT_TLS: every new thread copies each object's TLS image;
  *   - anything but headers and dynamic-linking tables in the segment that
  *     holds the ELF header, the one segment the guest sees (memory.c).
+ * And that the runtime imports none of libc's functions whose state the
+ * program owns: the printf family (the program's printf handlers), stdio
+ * (FILE objects and their function tables in program-writable memory), and
+ * the malloc family (the program's heap). The runtime has its own
+ * (preload/format.c, preload/alloc.c), which the link's --wrap options
+ * substitute; a fortified call (__snprintf_chk) would escape --wrap.
  *
- * Usage: hide-from-lookups FILE.so (changed in place).
+ * Usage: seal-runtime FILE.so (changed in place).
  */
 #include <elf.h>
 #include <fcntl.h>
@@ -38,7 +45,7 @@ static int failures;
 
 static void fail(const char *what, const char *name)
 {
-	fprintf(stderr, "hide-from-lookups: %s: %s%s%s\n", file, what, name ? ": " : "",
+	fprintf(stderr, "seal-runtime: %s: %s%s%s\n", file, what, name ? ": " : "",
 		name ? name : "");
 	failures++;
 }
@@ -46,10 +53,32 @@ static void fail(const char *what, const char *name)
 static void *at(unsigned char *elf, size_t size, uint64_t off, uint64_t len)
 {
 	if (off > size || len > size - off) {
-		fprintf(stderr, "hide-from-lookups: %s: truncated ELF file\n", file);
+		fprintf(stderr, "seal-runtime: %s: truncated ELF file\n", file);
 		exit(1);
 	}
 	return elf + off;
+}
+
+/* libc's functions that use state the program owns. */
+static const char *const forbidden[] = {
+	"printf", "fprintf", "dprintf", "sprintf", "snprintf", "asprintf", "vprintf", "vfprintf",
+	"vdprintf", "vsprintf", "vsnprintf", "vasprintf", "__printf_chk", "__fprintf_chk",
+	"__dprintf_chk", "__sprintf_chk", "__snprintf_chk", "__asprintf_chk", "__vprintf_chk",
+	"__vfprintf_chk", "__vdprintf_chk", "__vsprintf_chk", "__vsnprintf_chk", "__vasprintf_chk",
+	"puts", "fputs", "fputc", "putc", "putchar", "fwrite", "fflush", "perror", "fopen", "fdopen",
+	"fclose", "getline", "getdelim", "open_memstream", "strerror", "strerror_l",
+	"malloc", "calloc", "realloc", "reallocarray", "free", "strdup", "strndup", "__strdup",
+	"posix_memalign", "aligned_alloc", "memalign", "valloc",
+};
+
+static bool is_forbidden(const char *name)
+{
+	size_t n = strcspn(name, "@");
+
+	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++)
+		if (strlen(forbidden[i]) == n && !strncmp(name, forbidden[i], n))
+			return true;
+	return false;
 }
 
 /* The sections the linker puts in the first segment: headers, no state. */
@@ -76,7 +105,7 @@ int main(int argc, char **argv)
 	int fd;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: hide-from-lookups FILE.so\n");
+		fprintf(stderr, "usage: seal-runtime FILE.so\n");
 		return 2;
 	}
 	file = argv[1];
@@ -129,10 +158,15 @@ int main(int argc, char **argv)
 			Elf64_Sym *sym = at(elf, (size_t)st.st_size, sh[i].sh_offset, sh[i].sh_size);
 			const Elf64_Shdr *names = &sh[sh[i].sh_link];
 
-			for (uint64_t k = 1; k < sh[i].sh_size / sizeof(*sym); k++)
+			for (uint64_t k = 1; k < sh[i].sh_size / sizeof(*sym); k++) {
+				const char *sym_name =
+					at(elf, (size_t)st.st_size, names->sh_offset + sym[k].st_name, 1);
+
 				if (sym[k].st_shndx != SHN_UNDEF)
-					fail("exports a symbol",
-					     at(elf, (size_t)st.st_size, names->sh_offset + sym[k].st_name, 1));
+					fail("exports a symbol", sym_name);
+				else if (is_forbidden(sym_name))
+					fail("calls a libc function that uses the program's state", sym_name);
+			}
 		}
 		if (headers && (sh[i].sh_flags & SHF_ALLOC) && sh[i].sh_addr >= headers->p_vaddr &&
 		    sh[i].sh_addr < headers->p_vaddr + headers->p_memsz && !is_metadata(name))
