@@ -6,6 +6,15 @@
  * its own mappings, and the program may unmap that whole mapping again (an
  * allocator returning a region it once split): the runtime's buffer would
  * go with it. The range is also hidden from the guest (see mem_init).
+ *
+ * Guard pages: the program's syscalls run on the host, where the runtime's
+ * memory is mapped. A kernel copy that starts in the program's memory
+ * right below a runtime range (a read(2) into the end of the program's
+ * mapping, a length that runs past it) would go on into the runtime's
+ * pages, where natively the mapping's end would stop it with EFAULT. So
+ * the arena's first and last pages are never handed out and stay
+ * PROT_NONE, and when the arena is full raw_mmap fails: memory mapped
+ * anywhere else would have no guard, and the guest would see it.
  */
 #include <stdint.h>
 #include <sys/mman.h>
@@ -14,6 +23,7 @@
 #include "rawsys.h"
 
 #define ARENA_SIZE (1ull << 30)
+#define GUARD      4096ul
 
 static uint64_t arena_start, arena_next, arena_end;
 static struct dune_lock arena_lock;
@@ -35,16 +45,18 @@ void *raw_mmap(unsigned long len, int prot, int flags, int fd)
 		uint64_t p = (uint64_t)kernel_mmap(0, ARENA_SIZE, PROT_NONE,
 						   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
 
-		if (p)
-			arena_start = arena_next = p, arena_end = p + ARENA_SIZE;
+		if (p) {
+			arena_start = p, arena_end = p + ARENA_SIZE;
+			arena_next = arena_start + GUARD;
+		}
 	}
-	if (arena_start && arena_end - arena_next >= len) {
+	if (arena_start && arena_end - GUARD - arena_next >= len) {
 		at = arena_next;
 		arena_next += len;
 	}
 	dune_unlock(&arena_lock);
-	if (!at) /* the arena is full: better anywhere than nowhere */
-		return kernel_mmap(0, len, prot, flags, fd);
+	if (!at) /* the arena is full */
+		return (void *)0;
 	return kernel_mmap(at, len, prot, flags | MAP_FIXED, fd);
 }
 

@@ -236,14 +236,18 @@ int mem_init(struct guest *g)
 	long pool;
 	int r;
 
-	/* Made before the program can leave holes: not from the arena. */
-	pool = raw_syscall6(SYS_mmap, 0, POOL_SIZE, PROT_READ | PROT_WRITE,
+	/* Made before the program can leave holes: not from the arena. A
+	 * PROT_NONE page at each end (hidden too), so that a kernel copy that
+	 * starts in the program's memory stops there, as the arena's guards
+	 * do (arena.c). */
+	pool = raw_syscall6(SYS_mmap, 0, POOL_SIZE + 2 * PAGE_SIZE, PROT_NONE,
 			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (pool < 0 && pool > -4096)
+	if ((pool < 0 && pool > -4096) ||
+	    raw_syscall3(SYS_mprotect, pool + PAGE_SIZE, POOL_SIZE, PROT_READ | PROT_WRITE))
 		return -ENOMEM;
-	pool_start = pool_next = (uint8_t *)pool;
+	pool_start = pool_next = (uint8_t *)pool + PAGE_SIZE;
 	pool_end = pool_next + POOL_SIZE;
-	if (vma_set(&g->reserved, (uint64_t)pool_next, (uint64_t)pool_end, 0))
+	if (vma_set(&g->reserved, (uint64_t)pool, (uint64_t)pool_end + PAGE_SIZE, 0))
 		return -ENOMEM;
 	/* The runtime's own memory is invisible to the guest, as the pool is. */
 	if (arena_range(&arena_start, &arena_end) == 0 &&
@@ -251,9 +255,10 @@ int mem_init(struct guest *g)
 		return -ENOMEM;
 	if ((r = hide_runtime_object(g)))
 		return r;
-	/* And the kernel may not touch any of it for the program (sysargs.c). */
-	if (spans_add(arena_start, arena_end) || spans_add((uint64_t)pool_start, (uint64_t)pool_end) ||
-	    spans_add_self())
+	/* And the kernel may not touch any of it for the program (sysargs.c),
+	 * the guards included: a program that mapped over one would have no guard. */
+	if (spans_add(arena_start, arena_end) ||
+	    spans_add((uint64_t)pool, (uint64_t)pool_end + PAGE_SIZE) || spans_add_self())
 		return -ENOMEM;
 	if ((r = pt_init(&g->pt, pool_alloc, g)))
 		return r;
