@@ -140,6 +140,21 @@ Test(escape_memory, the_policy_is_in_no_memory_the_program_reads)
 	cr_expect(strstr(r.out, "found elsewhere: 0"), "the policy is readable: %s", r.out);
 }
 
+/* A kernel copy that starts in the program's memory right below the runtime's
+ * page-table pool stops at its guard page, as natively at the end of the
+ * mapping; without the guard it would write the page tables. */
+Test(escape_memory, a_kernel_copy_stops_before_the_runtimes_memory)
+{
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(ESCAPE_MEMORY, "below-pool"), NULL, 1, NULL);
+	cr_assert_eq(r.status, 0, "status %d, stderr: %s", r.status, r.err);
+	cr_expect(strstr(r.out, "16 bytes, stopped at the end of the page") ||
+			  strstr(r.out, ": EFAULT"),
+		  "%s", r.out);
+}
+
 static char *read_file(const char *path)
 {
 	FILE *f = fopen(path, "r");

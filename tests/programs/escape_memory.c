@@ -11,6 +11,9 @@
  *                        found from the ELF file's own tables, then mkdir(DIR)
  *   heap REVERSED        look for a string (given reversed, so that argv
  *                        does not hold it) in every page the program can read
+ *   below-pool           read(2) from /dev/zero into the page right below the
+ *                        runtime's page-table pool, 4 KiB past its end: the
+ *                        kernel's copy must stop where the page ends
  *   printf MARKER        take over printf's %d, %s and %c with handlers that
  *                        create the file MARKER, then getpid and exit: the
  *                        runtime's trace lines and report must not call them
@@ -255,6 +258,54 @@ static int heap(const char *reversed)
 	return 0;
 }
 
+/* The page-table pool: 1 GiB, read-write, anonymous, with a PROT_NONE page
+ * below it (preload/memory.c). Its address, or 0. */
+static uintptr_t find_pool(void)
+{
+	FILE *f = fopen("/proc/self/maps", "r");
+	uintptr_t start, end, guard_end = 0, pool = 0;
+	char line[4096], perms[5];
+
+	while (f && fgets(line, sizeof(line), f) && !pool) {
+		if (sscanf(line, "%lx-%lx %4s", &start, &end, perms) != 3)
+			continue;
+		if (!strcmp(perms, "rw-p") && end - start == 1ul << 30 && start == guard_end &&
+		    !strchr(line, '/') && !strchr(line, '['))
+			pool = start;
+		guard_end = !strcmp(perms, "---p") && end - start == 4096 ? end : 0;
+	}
+	if (f)
+		fclose(f);
+	return pool;
+}
+
+static int below_pool(void)
+{
+	uintptr_t pool = find_pool(), page;
+	int fd = open("/dev/zero", O_RDONLY);
+	void *p;
+	ssize_t r;
+
+	if (!pool) {
+		printf("no page-table pool\n");
+		return 0;
+	}
+	/* The page below the guard: the program's own. */
+	page = pool - 2 * 4096;
+	p = mmap((void *)page, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	if (p != (void *)page) {
+		printf("the page below the pool is taken\n");
+		return 0;
+	}
+	memset(p, 0xff, 4096);
+	r = read(fd, (char *)page + 4096 - 16, 16 + 4096);
+	printf("read into the last 16 bytes of the page and 4096 past it: %s\n",
+	       r == 16 ? "16 bytes, stopped at the end of the page" :
+	       r < 0 && errno == EFAULT ? "EFAULT" : "went on past the end of the page");
+	return 0;
+}
+
 static const char *marker;
 
 static int handler(FILE *stream, const struct printf_info *info, const void *const *args)
@@ -318,9 +369,11 @@ int main(int argc, char **argv)
 		return symbols(argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "heap"))
 		return heap(argv[2]);
+	if (argc == 2 && !strcmp(argv[1], "below-pool"))
+		return below_pool();
 	if (argc == 3 && !strcmp(argv[1], "printf"))
 		return take_over_printf(argv[2]);
 	fprintf(stderr, "usage: escape_memory unmapped | mappings DIR | symbols DIR | heap REVERSED | "
-			"printf MARKER\n");
+			"below-pool | printf MARKER\n");
 	return 2;
 }
