@@ -6,8 +6,9 @@
  * puts a struct dune_hook_fault on the program's stack, below the red zone,
  * and resumes the program in the hook with rdi = rbx = that struct and a
  * return address in the runtime's copy of hookret.S (cpu.c), whose private
- * syscall brings the result back here. The program's FPU state and signal mask are the runtime's to keep
- * meanwhile: the hook runs with every signal blocked.
+ * syscall brings the result back here. The program's FPU state and signal
+ * mask are the runtime's to keep meanwhile: the hook runs with every signal
+ * blocked.
  */
 #include <errno.h>
 #include <string.h>

@@ -203,10 +203,10 @@ extern const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
  * state, the policy, the backend's table of functions) and its bss. The
  * guest sees none of it, as it sees nothing of the arena: a store there
  * would rewrite the policy, a changed function pointer would run the
- * program's code on the host. Only the segment of the ELF header stays, read-only:
- * the headers and the dynamic-linking tables, the file's own bytes with no
- * state of ours, which the program's dl_iterate_phdr callbacks read for
- * every object. The link makes sure of that, and that ld.so in the guest
+ * program's code on the host. Only the segment of the ELF header stays,
+ * read-only: the headers and the dynamic-linking tables, the file's own
+ * bytes with no state of ours, which the program's dl_iterate_phdr
+ * callbacks read for every object. The link makes sure of that, and that ld.so in the guest
  * never reads or runs the rest (cmake/seal-runtime.c, enter.S).
  */
 static int hide_runtime_object(struct guest *g)
