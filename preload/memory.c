@@ -258,7 +258,7 @@ int mem_init(struct guest *g)
 	/* And the kernel may not touch any of it for the program (sysargs.c),
 	 * the guards included: a program that mapped over one would have no guard. */
 	if (spans_add(arena_start, arena_end) ||
-	    spans_add((uint64_t)pool, (uint64_t)pool_end + PAGE_SIZE) || spans_add_self())
+	    spans_add((uint64_t)pool, (uint64_t)pool_end + PAGE_SIZE) || spans_add_self() || spans_seal_host_code())
 		return -ENOMEM;
 	if ((r = pt_init(&g->pt, pool_alloc, g)))
 		return r;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <link.h>
+#include <string.h>
 
 #define MAX_SPANS 32
 
@@ -12,6 +13,8 @@ struct span {
 
 static struct span spans[MAX_SPANS];
 static int nr_spans;
+static struct span sealed[MAX_SPANS];
+static int nr_sealed;
 
 int spans_add(uint64_t start, uint64_t end)
 {
@@ -26,16 +29,26 @@ int spans_add(uint64_t start, uint64_t end)
 	return 0;
 }
 
-bool spans_overlap(uint64_t addr, uint64_t len)
+static bool overlap(const struct span *list, const int *count, uint64_t addr, uint64_t len)
 {
-	int n = __atomic_load_n(&nr_spans, __ATOMIC_ACQUIRE);
+	int n = __atomic_load_n(count, __ATOMIC_ACQUIRE);
 	/* A range that wraps reaches everything above addr. */
 	uint64_t end = len && addr + len > addr ? addr + len : len ? UINT64_MAX : addr + 1;
 
 	for (int i = 0; i < n; i++)
-		if (addr < spans[i].end && end > spans[i].start)
+		if (addr < list[i].end && end > list[i].start)
 			return true;
 	return false;
+}
+
+bool spans_overlap(uint64_t addr, uint64_t len)
+{
+	return overlap(spans, &nr_spans, addr, len);
+}
+
+bool spans_sealed(uint64_t addr, uint64_t len)
+{
+	return overlap(sealed, &nr_sealed, addr, len);
 }
 
 bool spans_next(uint64_t from, uint64_t to, uint64_t *start, uint64_t *end)
@@ -79,4 +92,45 @@ static int add_object(struct dl_phdr_info *info, size_t size, void *self)
 int spans_add_self(void)
 {
 	return dl_iterate_phdr(add_object, (void *)spans_add_self) == 1 ? 0 : -ENOENT;
+}
+
+/* The libraries libdunepre.so calls into, by the start of their names. */
+static const char *const host_libraries[] = {
+	"ld-linux", "libc.so", "libunwind", "libZydis", "liblzma", "libgcc_s",
+};
+
+static int seal_object(struct dl_phdr_info *info, size_t size, void *unused)
+{
+	const char *name = info->dlpi_name, *base = name;
+
+	(void)size, (void)unused;
+	for (const char *c = name; c && *c; c++)
+		if (*c == '/')
+			base = c + 1;
+	if (!name || !*base)
+		return 0;
+	for (size_t k = 0; k < sizeof(host_libraries) / sizeof(host_libraries[0]); k++) {
+		if (strncmp(base, host_libraries[k], strlen(host_libraries[k])))
+			continue;
+		for (int i = 0; i < info->dlpi_phnum; i++) {
+			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+			uint64_t s = (info->dlpi_addr + ph->p_vaddr) & ~4095ull;
+			uint64_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + 4095) & ~4095ull;
+			int n = nr_sealed;
+
+			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+				continue;
+			if (n == MAX_SPANS)
+				return -1;
+			sealed[n] = (struct span){ s, e };
+			__atomic_store_n(&nr_sealed, n + 1, __ATOMIC_RELEASE);
+		}
+		return 0;
+	}
+	return 0;
+}
+
+int spans_seal_host_code(void)
+{
+	return dl_iterate_phdr(seal_object, NULL) ? -ENOSPC : 0;
 }

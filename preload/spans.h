@@ -22,4 +22,13 @@ bool spans_next(uint64_t from, uint64_t to, uint64_t *start, uint64_t *end);
 /* Add libdunepre.so's own segments (found from a function of ours). */
 int spans_add_self(void);
 
+/* Code that the runtime runs on the host side but does not own: the
+ * executable segments of the libraries it calls (ld.so, libc, libunwind,
+ * Zydis and theirs). The program shares them and may read and run them, but
+ * may not remap, unmap or reprotect them: code it wrote there would run on
+ * the host, outside the guest. Returns 0, or -ENOSPC. */
+int spans_seal_host_code(void);
+/* Does [addr, addr + len) touch such code? */
+bool spans_sealed(uint64_t addr, uint64_t len);
+
 #endif

@@ -404,6 +404,16 @@ static long memory_rule(long nr, const long a[6])
 {
 	uint64_t addr = (uint64_t)a[0], len = (uint64_t)a[1];
 
+	/* The host's code (spans.h) may be read and run, never changed: every
+	 * call that would remap, unmap or reprotect it is refused. */
+	if (nr != SYS_brk && nr != SYS_mmap && nr != SYS_shmat && nr != SYS_mincore && nr != SYS_msync &&
+	    nr != SYS_mlock && nr != SYS_munlock && nr != SYS_mlock2 &&
+	    spans_sealed(addr, nr == SYS_mremap && !len ? 1 : len))
+		return -EPERM;
+	if ((nr == SYS_mremap && (a[3] & MREMAP_FIXED) && spans_sealed((uint64_t)a[4], (uint64_t)a[2])) ||
+	    (nr == SYS_mmap && (a[3] & MAP_FIXED) && spans_sealed(addr, len)) ||
+	    (nr == SYS_shmat && a[1] && spans_sealed((uint64_t)a[1], PAGE_SIZE)))
+		return -EPERM;
 	switch (nr) {
 	case SYS_mmap:
 		if (!(a[3] & MAP_ANONYMOUS) && fd_is_runtime(a[4]))

@@ -212,3 +212,21 @@ Test(escape, calls_that_reach_other_runtimes_are_refused)
 				"number -2: Function not implemented\n");
 	run_result_free(&r);
 }
+
+/* The runtime runs libc's code on the host: a program that rewrote it would
+ * run its own code there. It may read and run it, never change it. */
+Test(escape, the_hosts_code_cannot_be_changed)
+{
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(KERNEL, "host-code"), NULL, 1, NULL);
+	cr_expect_eq(r.status, 0, "%s", r.err);
+	cr_expect_str_eq(r.out, "mprotect libc's code writable: Operation not permitted\n"
+				"mprotect libc's code to nothing: Operation not permitted\n"
+				"mmap(MAP_FIXED) over libc's code: Operation not permitted\n"
+				"mremap libc's code: Operation not permitted\n"
+				"munmap libc's code: Operation not permitted\n"
+				"getpid after: ok\n");
+	run_result_free(&r);
+}

@@ -9,6 +9,7 @@
  *
  *   escape_kernel memory    kernel reads and writes of runtime pages
  *   escape_kernel maps      memory-map calls over runtime pages
+ *   escape_kernel host-code libc's code, which the runtime runs (dune only)
  *   escape_kernel fds       the runtime's descriptors, by number
  *   escape_kernel threads   threads of the process that are not the program's
  *   escape_kernel procmem   /proc/PID/mem in its spellings (dune: refused)
@@ -16,6 +17,7 @@
  *   escape_kernel mkdir DIR the policy still holds: mkdir DIR
  */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/filter.h>
@@ -140,6 +142,24 @@ static void map_fixed(void)
 	say("mmap(MAP_FIXED) over it", r == MAP_FAILED ? -1 : 0);
 	r = mmap(t, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	say("mmap(MAP_FIXED_NOREPLACE) over it", r == MAP_FAILED ? -1 : 0);
+	say("getpid after", getpid() > 0 ? 0 : -1);
+}
+
+/* libc's code, which the runtime runs on the host: natively the program may
+ * rewrite it (this run would then crash); under dune it may not. */
+static void host_code(void)
+{
+	uintptr_t page = (uintptr_t)dlsym(RTLD_DEFAULT, "memmove") & ~4095ul;
+	void *r;
+
+	say("mprotect libc's code writable", mprotect((void *)page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC));
+	say("mprotect libc's code to nothing", mprotect((void *)page, 4096, PROT_NONE));
+	r = mmap((void *)page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	say("mmap(MAP_FIXED) over libc's code", r == MAP_FAILED ? -1 : 0);
+	say("mremap libc's code", mremap((void *)page, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED,
+					 (void *)(page + (1ul << 30))) == MAP_FAILED ? -1 : 0);
+	say("munmap libc's code", munmap((void *)page, 4096));
 	say("getpid after", getpid() > 0 ? 0 : -1);
 }
 
@@ -271,6 +291,8 @@ int main(int argc, char **argv)
 		maps();
 	else if (!strcmp(argv[1], "map-fixed"))
 		map_fixed();
+	else if (!strcmp(argv[1], "host-code"))
+		host_code();
 	else if (!strcmp(argv[1], "fds"))
 		fds();
 	else if (!strcmp(argv[1], "threads"))
