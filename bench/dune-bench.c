@@ -1,12 +1,15 @@
 /* dune-bench: Linux and dune side by side, in one run on one machine.
  *
  *   dune-bench [--quick] [--reps N] [--cpu N] [--only NAME,...] [--json FILE]
- *              [--plot FILE] [--preload PATH] [--timeout SECONDS] [--list]
+ *              [--plot FILE] [--preload PATH] [--baseline PATH] [--timeout SECONDS] [--list]
  *
  * Micro-benchmarks run in dune-bench-worker, started once per repetition,
  * natively and with libdunepre.so preloaded; whole programs are started the
- * same two ways and timed from outside. The table goes to stdout, progress
- * to stderr. See README.md, "Measurements". */
+ * same two ways and timed from outside. --baseline adds a third side, the
+ * same runs with another build of libdunepre.so (the one before a change),
+ * interleaved with the others in every repetition, and the ratio
+ * dune / baseline. The table goes to stdout, progress to stderr. See
+ * README.md, "Measurements". */
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -29,8 +32,11 @@
 static void usage(FILE *to)
 {
 	fprintf(to, "usage: dune-bench [--quick] [--reps N] [--cpu N] [--only NAME,...] [--json FILE]\n"
-		    "                  [--plot FILE] [--preload PATH] [--timeout SECONDS] [--list]\n"
-		    "Compares Linux and dune (LD_PRELOAD=libdunepre.so) in one run; see README.md.\n");
+		    "                  [--plot FILE] [--preload PATH] [--baseline PATH] [--timeout SECONDS]\n"
+		    "                  [--list]\n"
+		    "Compares Linux and dune (LD_PRELOAD=libdunepre.so) in one run; --baseline PATH adds\n"
+		    "another libdunepre.so, run in turn with the first, and the ratio dune / baseline.\n"
+		    "See README.md.\n");
 }
 
 const struct result *result_named(const struct result *results, size_t n, const char *name)
@@ -165,6 +171,8 @@ int main(int argc, char **argv)
 			o.plot = v;
 		else if (!strcmp(a, "--preload"))
 			o.preload = v;
+		else if (!strcmp(a, "--baseline"))
+			o.baseline = v;
 		else {
 			usage(stderr);
 			return 2;
@@ -180,6 +188,10 @@ int main(int argc, char **argv)
 	if (access(o.preload, R_OK)) {
 		fprintf(stderr, "dune-bench: cannot read %s (build dune first, or give --preload PATH)\n",
 			o.preload);
+		return 2;
+	}
+	if (o.baseline && access(o.baseline, R_OK)) {
+		fprintf(stderr, "dune-bench: --baseline %s: %s\n", o.baseline, strerror(errno));
 		return 2;
 	}
 	if (!beside_me("dune-bench-worker", worker, sizeof(worker))) {
@@ -198,6 +210,8 @@ int main(int argc, char **argv)
 	if (!measure_dune_works(&o))
 		fprintf(stderr, "dune-bench: %s\ndune-bench: every dune side fails; where this machine "
 				"has no KVM, run dune-bench inside tests/vm/kvm-run\n", o.no_dune);
+	else if (*o.no_base)
+		fprintf(stderr, "dune-bench: %s\n", o.no_base);
 	snprintf(o.scratch, sizeof(o.scratch), "%s/dune-bench.XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(o.scratch)) {
 		fprintf(stderr, "dune-bench: cannot make a scratch directory %s: %s\n", o.scratch,

@@ -54,7 +54,10 @@ struct result {
 	const struct bench *b;
 	bool selected;
 	struct side linux_side, dune_side;
+	struct side base_side;    /* --baseline's library, when given */
 	double ratio, cpu_ratio;  /* dune / Linux medians; 0 when either side is missing */
+	double base_ratio, base_cpu_ratio; /* baseline / Linux */
+	double to_base, cpu_to_base;       /* dune / baseline */
 };
 
 struct options {
@@ -64,10 +67,12 @@ struct options {
 	int cpu;                 /* -1: no pinning */
 	double timeout;          /* seconds per child */
 	const char *preload;     /* libdunepre.so */
+	const char *baseline;    /* another libdunepre.so to compare it with, or NULL */
 	const char *worker;      /* dune-bench-worker */
 	const char *json, *plot;
 	char scratch[4096];      /* inputs and outputs of the programs */
 	char no_dune[REASON_LEN]; /* why no dune side can run here, or "" */
+	char no_base[REASON_LEN]; /* why no baseline side can run here, or "" */
 };
 
 /* machine.c: what the numbers were measured on. */
@@ -105,9 +110,10 @@ void child_describe_end(const struct child_result *r, char *buf, size_t len);
 void series_add(struct series *s, double v);
 void series_summarize(struct series *s);
 
-/* measure.c: one benchmark, both sides alternating. */
+/* measure.c: one benchmark, its sides interleaved. */
 void measure_bench(const struct options *o, struct result *r, int index, int count);
-/* Whether the preload runs a program under dune here; why not in o->no_dune. */
+/* Whether the preload (and the baseline) runs a program under dune here;
+ * why not in o->no_dune (o->no_base). */
 bool measure_dune_works(struct options *o);
 
 /* Output: table.c, json.c, plot.c. */

@@ -1,6 +1,8 @@
 /* json.c: the results as JSON for scripts and the test: every benchmark with
  * both sides (or null and the reason), the ratio, the unit, the samples, and
- * the machine they were measured on. */
+ * the machine they were measured on. With --baseline, every benchmark has a
+ * third side, "baseline", and its ratios: "baseline_ratio" (baseline /
+ * Linux, as "ratio" is dune / Linux) and "dune_to_baseline". */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -109,6 +111,16 @@ static void bench(FILE *f, const struct options *o, const struct result *r)
 	string(f, b->dune_note);
 	fputs(", \"ratio\": ", f);
 	number(f, r->ratio);
+	if (o->baseline) {
+		fputs(",\n     \"baseline\": ", f);
+		series(f, &r->base_side.time, r->base_side.ok);
+		fputs(", \"baseline_reason\": ", f);
+		string(f, r->base_side.ok ? NULL : r->base_side.reason);
+		fputs(", \"baseline_ratio\": ", f);
+		number(f, r->base_ratio);
+		fputs(", \"dune_to_baseline\": ", f);
+		number(f, r->to_base);
+	}
 	if (b->kind == KIND_PROGRAM) {
 		fputs(",\n     \"cpu\": {\"unit\": \"ms\", \"linux\": ", f);
 		series(f, &r->linux_side.cpu, r->linux_side.ok);
@@ -116,6 +128,14 @@ static void bench(FILE *f, const struct options *o, const struct result *r)
 		series(f, &r->dune_side.cpu, r->dune_side.ok);
 		fputs(", \"ratio\": ", f);
 		number(f, r->cpu_ratio);
+		if (o->baseline) {
+			fputs(", \"baseline\": ", f);
+			series(f, &r->base_side.cpu, r->base_side.ok);
+			fputs(", \"baseline_ratio\": ", f);
+			number(f, r->base_cpu_ratio);
+			fputs(", \"dune_to_baseline\": ", f);
+			number(f, r->cpu_to_base);
+		}
 		fputc('}', f);
 	}
 	fputc('}', f);
@@ -164,6 +184,8 @@ int json_write(const char *path, const struct options *o, const struct machine *
 		fputs("null", f);
 	fputs(", \"preload\": ", f);
 	string(f, o->preload);
+	fputs(", \"baseline\": ", f);
+	string(f, o->baseline);
 	fputs(",\n", f);
 	machine(f, m);
 	fputs("  \"benchmarks\": [\n", f);

@@ -1,9 +1,9 @@
-/* measure.c: one benchmark, Linux and dune alternating: a warm-up pair,
- * then the repetitions, each side in a fresh process, the side that goes
- * first swapping every repetition so that a drift of the machine (another
- * worker's load, frequency) falls on both sides alike. A side that fails
- * once is not run again: its reason is reported instead, and a broken dune
- * side costs at most one timeout. */
+/* measure.c: one benchmark, Linux and dune (and --baseline's library)
+ * interleaved: a warm-up round, then the repetitions, each side in a fresh
+ * process, the order of the sides reversed every repetition so that a drift
+ * of the machine (another worker's load, frequency) falls on every side
+ * alike. A side that fails once is not run again: its reason is reported
+ * instead, and a broken dune side costs at most one timeout. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +29,7 @@ static void read_worker(const struct child_result *c, bool dune, struct side *s,
 	if (!c->timed_out && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 &&
 	    sscanf(c->out, "ok %lf %d", &ns, &under) == 2) {
 		if (under != dune)
-			fail(s, "%s", dune ? "the worker did not run under dune (is --preload libdunepre.so?)"
+			fail(s, "%s", dune ? "the worker did not run under dune (is the library libdunepre.so?)"
 					   : "the Linux side ran under dune");
 		else if (record)
 			series_add(&s->time, ns);
@@ -62,10 +62,13 @@ static void read_program(const struct child_result *c, struct side *s, bool reco
 	fail(s, "%s", end);
 }
 
-static void run_side(const struct options *o, const struct bench *b, char **program, bool dune,
+/* One run of one side: natively when preload is NULL, else under dune with
+ * that library. */
+static void run_side(const struct options *o, const struct bench *b, char **program, const char *preload,
 		     struct side *s, bool record)
 {
-	struct child_spec spec = { .preload = dune ? o->preload : NULL, .env = dune ? b->dune_env : NULL,
+	bool dune = preload != NULL;
+	struct child_spec spec = { .preload = preload, .env = dune ? b->dune_env : NULL,
 				   .timeout = o->timeout };
 	struct child_result c;
 	char iterations[32], sample_ms[32];
@@ -92,51 +95,86 @@ static void run_side(const struct options *o, const struct bench *b, char **prog
 			 " (this needs %s)", b->dune_needs);
 }
 
+/* The ratios of two sides' medians, 0 when either is missing. */
+static void ratios(const struct bench *b, const struct side *x, const struct side *y, double *time,
+		   double *cpu)
+{
+	if (!x->ok || !y->ok)
+		return;
+	*time = x->time.median / y->time.median;
+	if (b->kind == KIND_PROGRAM && y->cpu.median > 0)
+		*cpu = x->cpu.median / y->cpu.median;
+}
+
+static void progress(const struct bench *b, const char *name, const struct side *s)
+{
+	if (s->ok)
+		fprintf(stderr, "%s %.4g %s", name, s->time.median, b->unit);
+	else
+		fprintf(stderr, "%s %s", name, s->reason);
+}
+
 void measure_bench(const struct options *o, struct result *r, int index, int count)
 {
 	const struct bench *b = r->b;
-	struct side *sides[2] = { &r->linux_side, &r->dune_side };
+	/* Linux between the two libraries: reversed every repetition, the
+	 * order puts each library first as often as the other. */
+	struct side *sides[3] = { &r->dune_side, &r->linux_side, &r->base_side };
+	const char *preloads[3] = { o->preload, NULL, o->baseline };
+	int n = o->baseline ? 3 : 2;
 	char why[REASON_LEN] = "";
 	char **program = NULL;
 
 	fprintf(stderr, "dune-bench: [%d/%d] %s ", index, count, b->name);
 	r->linux_side.ok = r->dune_side.ok = true;
-	if (b->kind == KIND_FLOOR)
+	r->base_side.ok = o->baseline != NULL;
+	if (b->kind == KIND_FLOOR) {
 		fail(&r->dune_side, "%s", "none: the floor is a bare KVM guest with no dune in it");
-	else if (*o->no_dune)
-		fail(&r->dune_side, "%s", o->no_dune);
+		if (o->baseline)
+			fail(&r->base_side, "%s", "none: the floor is a bare KVM guest with no dune in it");
+	} else {
+		if (*o->no_dune)
+			fail(&r->dune_side, "%s", o->no_dune);
+		if (o->baseline && *o->no_base)
+			fail(&r->base_side, "%s", o->no_base);
+	}
 	if (b->kind == KIND_PROGRAM && !(program = b->prepare(o->scratch, o->quick, why, sizeof(why)))) {
 		fail(&r->linux_side, "unsupported: %s", why);
 		fail(&r->dune_side, "unsupported: %s", why);
+		if (o->baseline)
+			fail(&r->base_side, "unsupported: %s", why);
 	}
-	for (int rep = -1; rep < o->reps; rep++) { /* -1: the warm-up pair, not recorded */
-		int first = rep & 1;
+	for (int rep = -1; rep < o->reps; rep++) { /* -1: the warm-up round, not recorded */
+		bool any = false;
 
-		for (int k = 0; k < 2; k++) {
-			int side = first ^ k;
+		for (int k = 0; k < n; k++) {
+			int side = rep & 1 ? n - 1 - k : k;
 
 			if (sides[side]->ok)
-				run_side(o, b, program, side == 1, sides[side], rep >= 0);
+				run_side(o, b, program, preloads[side], sides[side], rep >= 0);
+			any |= sides[side]->ok;
 		}
-		if (!r->linux_side.ok && !r->dune_side.ok)
+		if (!any)
 			break;
 		fputc('.', stderr);
 	}
-	for (int side = 0; side < 2; side++) {
+	for (int side = 0; side < n; side++) {
 		series_summarize(&sides[side]->time);
 		series_summarize(&sides[side]->cpu);
 	}
-	if (r->linux_side.ok && r->dune_side.ok) {
-		r->ratio = r->dune_side.time.median / r->linux_side.time.median;
-		if (b->kind == KIND_PROGRAM && r->linux_side.cpu.median > 0)
-			r->cpu_ratio = r->dune_side.cpu.median / r->linux_side.cpu.median;
+	ratios(b, &r->dune_side, &r->linux_side, &r->ratio, &r->cpu_ratio);
+	ratios(b, &r->base_side, &r->linux_side, &r->base_ratio, &r->base_cpu_ratio);
+	ratios(b, &r->dune_side, &r->base_side, &r->to_base, &r->cpu_to_base);
+	progress(b, " Linux", &r->linux_side);
+	progress(b, ", dune", &r->dune_side);
+	if (r->ratio > 0)
+		fprintf(stderr, ": %.2fx", r->ratio);
+	if (o->baseline) {
+		progress(b, "; baseline", &r->base_side);
+		if (r->to_base > 0)
+			fprintf(stderr, ": dune / baseline %.3f", r->to_base);
 	}
-	if (r->linux_side.ok && r->dune_side.ok)
-		fprintf(stderr, " Linux %.4g %s, dune %.4g %s: %.2fx\n", r->linux_side.time.median, b->unit,
-			r->dune_side.time.median, b->unit, r->ratio);
-	else
-		fprintf(stderr, " Linux %s, dune %s\n", r->linux_side.ok ? "ok" : r->linux_side.reason,
-			r->dune_side.ok ? "ok" : r->dune_side.reason);
+	fputc('\n', stderr);
 	if (program) {
 		for (char **a = program; *a; a++)
 			free(*a);
@@ -148,14 +186,23 @@ void measure_bench(const struct options *o, struct result *r, int index, int cou
  * dune, or a machine where dune cannot run, fails every dune side at once
  * with the reason, rather than each after its own attempt (and whole
  * programs, which cannot tell, would otherwise time themselves natively). */
-bool measure_dune_works(struct options *o)
+static bool dune_works(const struct options *o, const char *preload, const char *what, char *why,
+		       size_t len)
 {
 	static const struct bench probe = { .name = "probe", .measure = "getpid", .quick_iterations = 1,
 					    .full_iterations = 1 };
 	struct side s = { .ok = true };
 
-	run_side(o, &probe, NULL, true, &s, false);
+	run_side(o, &probe, NULL, preload, &s, false);
 	if (!s.ok)
-		snprintf(o->no_dune, sizeof(o->no_dune), "dune does not run here: %.200s", s.reason);
+		snprintf(why, len, "%s: %.200s", what, s.reason);
 	return s.ok;
+}
+
+bool measure_dune_works(struct options *o)
+{
+	if (o->baseline)
+		dune_works(o, o->baseline, "the baseline does not run dune here", o->no_base,
+			   sizeof(o->no_base));
+	return dune_works(o, o->preload, "dune does not run here", o->no_dune, sizeof(o->no_dune));
 }

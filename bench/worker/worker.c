@@ -24,6 +24,10 @@ static const struct {
 	measure_fn fn;
 } measures[] = {
 	{ "getpid", measure_getpid },
+	{ "read", measure_read },
+	{ "write", measure_write },
+	{ "readv", measure_readv },
+	{ "writev", measure_writev },
 	{ "kvm-floor", measure_kvm_floor },
 	{ "page-fault", measure_page_fault },
 	{ "pt-walk", measure_pt_walk },

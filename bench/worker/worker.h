@@ -25,6 +25,10 @@ typedef int (*measure_fn)(long iterations, double *ns_per_op, char *why, size_t 
 double now_ns(void);
 
 int measure_getpid(long iterations, double *ns_per_op, char *why, size_t len);
+int measure_read(long iterations, double *ns_per_op, char *why, size_t len);
+int measure_write(long iterations, double *ns_per_op, char *why, size_t len);
+int measure_readv(long iterations, double *ns_per_op, char *why, size_t len);
+int measure_writev(long iterations, double *ns_per_op, char *why, size_t len);
 int measure_kvm_floor(long iterations, double *ns_per_op, char *why, size_t len);
 int measure_page_fault(long iterations, double *ns_per_op, char *why, size_t len);
 int measure_pt_walk(long iterations, double *ns_per_op, char *why, size_t len);

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
 """dune_bench_test.py: a quick dune-bench run over a few benchmarks, and the
 checks that its JSON is complete and sane: every benchmark present, the
-figures positive and ordered, ratio = dune / Linux. No timing thresholds:
-the test machine may be an emulator, where only the ratios mean anything.
+figures positive and ordered, ratio = dune / Linux. Then --baseline: a run
+with the same library as baseline (a third side, its ratios), one with a
+library that is not dune (the baseline's side fails with its reason, dune's
+does not), one with a missing file (refused). No timing thresholds: the test
+machine may be an emulator, where only the ratios mean anything.
 
     dune_bench_test.py PATH/TO/dune-bench
 """
@@ -15,11 +18,13 @@ import sys
 import tempfile
 
 # A reduced set, for CI time; one of each kind.
-ONLY = ["getpid", "getpid-norewrite", "getpid-exitless", "kvm-floor", "page-fault", "trap", "ptrace",
-        "python3", "python3-exitless"]
+ONLY = ["getpid", "getpid-norewrite", "getpid-exitless", "read", "writev-exitless", "kvm-floor",
+        "page-fault", "trap", "ptrace", "python3", "python3-exitless"]
 # These work under dune today: their dune side must have been measured.
-MUST_RUN_UNDER_DUNE = {"getpid", "getpid-norewrite", "getpid-exitless", "page-fault", "trap", "ptrace",
-                       "python3", "python3-exitless"}
+MUST_RUN_UNDER_DUNE = {"getpid", "getpid-norewrite", "getpid-exitless", "read", "writev-exitless",
+                       "page-fault", "trap", "ptrace", "python3", "python3-exitless"}
+# The --baseline run: a plain call, an exitless one with checked arguments, a program.
+BASELINE_ONLY = ["getpid", "read-exitless", "python3"]
 REPS = 2
 failures = []
 
@@ -89,9 +94,32 @@ def check_bench(b):
             check_ratio(name, "cpu.ratio", cpu.get("ratio"), cpu.get("linux"), cpu.get("dune"))
 
 
-def check_report(r):
+def check_baseline(b):
+    """The third side of a --baseline run, whose library is dune's own."""
+    name = b.get("name")
+    if check(b.get("baseline") is not None, f"{name}: the baseline side failed: {b.get('baseline_reason')}"):
+        check_series(name, "baseline", b["baseline"])
+        check(b.get("baseline_reason") is None, f"{name}: a baseline figure and a failure reason")
+    check_ratio(name, "baseline_ratio", b.get("baseline_ratio"), b.get("linux"), b.get("baseline"))
+    check_ratio(name, "dune_to_baseline", b.get("dune_to_baseline"), b.get("baseline"), b.get("dune"))
+    if b.get("kind") == "program" and isinstance(b.get("cpu"), dict):
+        cpu = b["cpu"]
+        if cpu.get("baseline") is not None:
+            check_series(name, "cpu.baseline", cpu["baseline"])
+        check_ratio(name, "cpu.baseline_ratio", cpu.get("baseline_ratio"), cpu.get("linux"),
+                    cpu.get("baseline"))
+        check_ratio(name, "cpu.dune_to_baseline", cpu.get("dune_to_baseline"), cpu.get("baseline"),
+                    cpu.get("dune"))
+
+
+def check_header(r):
     check(r.get("tool") == "dune-bench" and r.get("quick") is True and r.get("reps") == REPS,
           f"header: {dict((k, r.get(k)) for k in ('tool', 'quick', 'reps'))}")
+
+
+def check_report(r):
+    check_header(r)
+    check(r.get("baseline") is None, f"baseline {r.get('baseline')!r} without --baseline")
     m = r.get("machine", {})
     check(isinstance(m.get("cpu"), str) and m["cpu"], "machine.cpu missing")
     check(isinstance(m.get("kernel"), str) and m["kernel"], "machine.kernel missing")
@@ -101,6 +129,7 @@ def check_report(r):
     check(names == ONLY, f"benchmarks {names}, expected {ONLY}")
     for b in r.get("benchmarks", []):
         check_bench(b)
+        check("dune_to_baseline" not in b, f"{b.get('name')}: baseline figures without --baseline")
     f = r.get("floor")
     if check(isinstance(f, dict), "no floor section"):
         check(positive(f.get("kvm_run_ns")), f"floor.kvm_run_ns {f.get('kvm_run_ns')!r}")
@@ -108,6 +137,73 @@ def check_report(r):
             ns, ratio = f.get(g, {}).get("dune_ns"), f.get(g, {}).get("to_floor")
             if check(positive(ns) and positive(ratio), f"floor: {g} figures {ns!r} {ratio!r}"):
                 check(close(ratio, ns / f["kvm_run_ns"]), f"floor: {g} ratio {ratio} != {ns} / floor")
+
+
+def check_baseline_report(r, preload):
+    check_header(r)
+    check(r.get("preload") == preload and r.get("baseline") == preload,
+          f"preload {r.get('preload')!r}, baseline {r.get('baseline')!r}: both should be {preload}")
+    names = [b.get("name") for b in r.get("benchmarks", [])]
+    check(names == BASELINE_ONLY, f"--baseline run: benchmarks {names}, expected {BASELINE_ONLY}")
+    for b in r.get("benchmarks", []):
+        check_bench(b)
+        check_baseline(b)
+
+
+def loaded_libc():
+    """A library that is surely no dune: the C library this process runs on."""
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if os.path.basename(path).startswith("libc.so"):
+                return path
+    return None
+
+
+def run(cmd, what):
+    print("running:", " ".join(cmd), flush=True)
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=1500)
+    print(p.stdout)
+    check(p.returncode == 0, f"{what}: dune-bench exited with {p.returncode}")
+    return p.stdout
+
+
+def load(path, what):
+    if not check(os.path.exists(path), f"{what}: no JSON written"):
+        return {}
+    with open(path) as f:
+        return json.load(f)
+
+
+def test_baseline(bench, tmp, preload):
+    """--baseline: the same library as baseline, then one that is not dune,
+    then a file that is not there."""
+    out = os.path.join(tmp, "baseline.json")
+    stdout = run([bench, "--quick", "--reps", str(REPS), "--only", ",".join(BASELINE_ONLY),
+                  "--baseline", preload, "--json", out], "--baseline")
+    check("| benchmark | Linux | baseline | dune | dune / Linux | dune / baseline |" in stdout,
+          "--baseline: no table with a baseline column on stdout")
+    check_baseline_report(load(out, "--baseline"), preload)
+
+    libc = loaded_libc()
+    if check(libc is not None, "no libc.so in /proc/self/maps, for a baseline that is not dune"):
+        out = os.path.join(tmp, "not-dune.json")
+        run([bench, "--quick", "--reps", str(REPS), "--only", "getpid", "--baseline", libc,
+             "--json", out], "--baseline " + libc)
+        for b in load(out, "--baseline " + libc).get("benchmarks", []):
+            why = b.get("baseline_reason") or ""
+            check(b.get("dune") is not None,
+                  f"not-dune baseline: the dune side failed: {b.get('dune_reason')}")
+            check(b.get("baseline") is None and "did not run under dune" in why,
+                  f"not-dune baseline: {b.get('baseline')!r}, reason {why!r}")
+            check(b.get("dune_to_baseline") is None,
+                  f"not-dune baseline: ratio {b.get('dune_to_baseline')!r}")
+
+    missing = os.path.join(tmp, "no-such-libdunepre.so")
+    p = subprocess.run([bench, "--quick", "--only", "getpid", "--baseline", missing],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
+    check(p.returncode == 2 and missing in p.stderr,
+          f"--baseline of a missing file: exit {p.returncode}, stderr {p.stderr.strip()!r}")
 
 
 def main():
@@ -130,17 +226,15 @@ def main():
         png = os.path.join(tmp, "bench.png")
         cmd = [bench, "--quick", "--reps", str(REPS), "--only", ",".join(ONLY), "--json", out]
         cmd += ["--plot", png] if plot else []
-        print("running:", " ".join(cmd), flush=True)
-        p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, timeout=1500)
-        print(p.stdout)
-        check(p.returncode == 0, f"dune-bench exited with {p.returncode}")
-        check("| benchmark | Linux | dune | dune / Linux |" in p.stdout, "no table on stdout")
-        if check(os.path.exists(out), "no JSON written"):
-            with open(out) as f:
-                check_report(json.load(f))
+        stdout = run(cmd, "the main run")
+        check("| benchmark | Linux | dune | dune / Linux |" in stdout, "no table on stdout")
+        report = load(out, "the main run")
+        check_report(report)
         if plot and check(os.path.exists(png), "no PNG written"):
             with open(png, "rb") as f:
                 check(f.read(8) == b"\x89PNG\r\n\x1a\n", "the plot is no PNG")
+        if check(isinstance(report.get("preload"), str), "no preload in the JSON, for --baseline"):
+            test_baseline(bench, tmp, report["preload"])
     for what in failures:
         print("FAIL:", what)
     print("dune_bench_test:", "FAILED" if failures else "passed")
