@@ -9,6 +9,14 @@
  * when no answer came within its spin bound (the host takes over: it runs a
  * call the server has not claimed, or waits for the one it runs).
  *
+ * Trust. Where the stub runs at CPL3 (PVM) the data page is the program's to
+ * write: the host decides nothing by it. The server copies the request once
+ * and checks it; whether the server claimed the call, its answer, and
+ * whether it is awake live in struct vcpu_forward (host-only), and the
+ * slot's words are hints for the stub that the host checks against them. A
+ * take-over exit with a state that no call of ours is in is the program's
+ * own out: SIGSEGV, as natively.
+ *
  * Signals. Servers keep every signal blocked except while they run a call
  * that may wait, which they run with the program thread's mask, as the
  * thread itself would. A signal the kernel gives a server then is the
@@ -82,6 +90,20 @@ static uint64_t *qword(const struct vcpu *v, int off)
 static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *timeout)
 {
 	return raw_syscall6(SYS_futex, (long)addr, op, val, (long)timeout, 0, 0);
+}
+
+/* Whether v forwards without exits: the host's record, and the stub's copy. */
+static void set_on(struct vcpu *v, bool on)
+{
+	__atomic_store_n(&v->fwd.on, on, __ATOMIC_RELEASE);
+	__atomic_store_n(word(v, FWD_ON), on, __ATOMIC_RELEASE);
+}
+
+/* Whether the server is up: the host's record, and the stub's copy. */
+static void set_awake(struct vcpu *v, uint32_t awake)
+{
+	__atomic_store_n(&v->fwd.awake, awake, __ATOMIC_SEQ_CST);
+	__atomic_store_n(word(v, FWD_AWAKE), awake, __ATOMIC_SEQ_CST);
 }
 
 static uint64_t ticks_per_ns_x1000(void)
@@ -188,7 +210,7 @@ int forward_vcpu_setup(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 		memcpy(v->fwd.code, start, end - start);
 	}
 	*word(v, FWD_STATE) = FWD_IDLE;
-	*word(v, FWD_ON) = g->cfg.forward == POLICY_FORWARD_EXITLESS && !disabled && !v->fwd.unshared;
+	set_on(v, g->cfg.forward == POLICY_FORWARD_EXITLESS && !disabled && !v->fwd.unshared);
 	*word(v, FWD_SPIN) = guest_spin;
 	*qword(v, FWD_FALLBACK) = c->lstar;
 	memcpy(data_of(v) + FWD_ELIGIBLE, eligible, sizeof(eligible));
@@ -214,7 +236,7 @@ static bool served(long nr)
 
 static void server_sleep(struct vcpu *v)
 {
-	uint32_t *awake = word(v, FWD_AWAKE), *state = word(v, FWD_STATE), s;
+	uint32_t *state = word(v, FWD_STATE), s;
 
 	__atomic_sub_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
 	if (handoff) {
@@ -224,16 +246,26 @@ static void server_sleep(struct vcpu *v)
 		__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	__atomic_store_n(awake, 0, __ATOMIC_SEQ_CST);
+	set_awake(v, 0);
 	/* A call posted before the stub saw us asleep is still ours. */
-	if (__atomic_load_n(word(v, FWD_STATE), __ATOMIC_SEQ_CST) == FWD_POSTED)
-		__atomic_store_n(awake, 1, __ATOMIC_SEQ_CST);
-	while (!__atomic_load_n(awake, __ATOMIC_ACQUIRE))
-		futex(awake, FUTEX_WAIT, 0, NULL);
+	if (__atomic_load_n(state, __ATOMIC_SEQ_CST) == FWD_POSTED)
+		set_awake(v, 1);
+	while (!__atomic_load_n(&v->fwd.awake, __ATOMIC_ACQUIRE))
+		futex(&v->fwd.awake, FUTEX_WAIT, 0, NULL);
 	__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
 }
 
-/* Spin until a call is posted and claim it; sleep when none comes. */
+/* The server's part in the current call, for the vCPU thread, which may wait on it. */
+static void set_claim(struct vcpu *v, uint32_t claim)
+{
+	__atomic_store_n(&v->fwd.claim, claim, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->fwd.host_waiting, __ATOMIC_SEQ_CST))
+		futex(&v->fwd.claim, FUTEX_WAKE, 1, NULL);
+}
+
+/* Spin until a call is posted and claim it; sleep when none comes. The
+ * host's record says claimed before the slot does, so that a vCPU thread
+ * that finds the slot claimed finds its record claimed too (or answered). */
 static void server_claim(struct vcpu *v)
 {
 	uint32_t *state = word(v, FWD_STATE);
@@ -244,11 +276,14 @@ static void server_claim(struct vcpu *v)
 		do {
 			uint32_t posted = FWD_POSTED;
 
-			if (__atomic_load_n(state, __ATOMIC_ACQUIRE) == FWD_POSTED &&
-			    __atomic_compare_exchange_n(state, &posted, FWD_CLAIMED, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-				v->stats.server_busy_tsc += __builtin_ia32_rdtsc() - t0;
-				return;
+			if (__atomic_load_n(state, __ATOMIC_ACQUIRE) == FWD_POSTED) {
+				__atomic_store_n(&v->fwd.claim, FWD_CLAIMED, __ATOMIC_SEQ_CST);
+				if (__atomic_compare_exchange_n(state, &posted, FWD_CLAIMED, false,
+								__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+					v->stats.server_busy_tsc += __builtin_ia32_rdtsc() - t0;
+					return;
+				}
+				set_claim(v, FWD_IDLE); /* taken back, or changed by the program */
 			}
 			__builtin_ia32_pause();
 			now = __builtin_ia32_rdtsc();
@@ -258,11 +293,11 @@ static void server_claim(struct vcpu *v)
 	}
 }
 
-static void server_answer(struct vcpu *v, uint32_t state)
+/* The slot's state for the stub first, then the host's record. */
+static void server_answer(struct vcpu *v, uint32_t state, uint32_t claim)
 {
 	__atomic_store_n(word(v, FWD_STATE), state, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->fwd.host_waiting, __ATOMIC_SEQ_CST))
-		futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
+	set_claim(v, claim);
 }
 
 static void keep_signal(struct vcpu *v, const siginfo_t *info)
@@ -305,6 +340,19 @@ static long copy_request(const struct vcpu *v, long a[6])
 	return (long)__atomic_load_n(qword(v, FWD_NR), __ATOMIC_RELAXED);
 }
 
+/* Calls the server does not run for this thread: not allowed, thread-bound,
+ * with arguments only the vCPU can judge (what needs more than the
+ * registers; a refusal is answered there too), or any of a thread that does
+ * not forward now (a call posted anyway came from the program's writes, not
+ * from its stub). */
+static bool server_refuses(const struct vcpu *v, long nr, const long a[6])
+{
+	return !served(nr) || !forward_server_may_run(nr, a) || sysargs_nested(nr) ||
+	       sysargs_check_registers(&dune_guest, nr, a) ||
+	       __atomic_load_n(&disabled, __ATOMIC_ACQUIRE) || v->libdune ||
+	       !__atomic_load_n(&v->fwd.on, __ATOMIC_ACQUIRE) || v->fwd.unshared;
+}
+
 static void server_main(void *arg)
 {
 	struct vcpu *v = arg;
@@ -319,12 +367,8 @@ static void server_main(void *arg)
 		server_claim(v);
 		t0 = __builtin_ia32_rdtsc();
 		nr = copy_request(v, a);
-		/* The argument checks: what needs more than the registers is the
-		 * vCPU's to judge; a refusal is answered there too. */
-		if (!served(nr) || !forward_server_may_run(nr, a) || sysargs_nested(nr) ||
-		    sysargs_check_registers(&dune_guest, nr, a) ||
-		    __atomic_load_n(&disabled, __ATOMIC_ACQUIRE) || v->libdune) {
-			server_answer(v, FWD_BOUNCED);
+		if (server_refuses(v, nr, a)) {
+			server_answer(v, FWD_BOUNCED, FWD_BOUNCED);
 			continue;
 		}
 		quick = forward_quick(nr);
@@ -340,10 +384,14 @@ static void server_main(void *arg)
 		procdir_after(nr, a[0], ret);
 		v->stats.syscalls[nr]++;
 		v->stats.forwarded++;
-		*qword(v, FWD_RET) = (uint64_t)ret;
+		v->fwd.nr = nr;
+		v->fwd.ret = ret;
+		*qword(v, FWD_RET) = (uint64_t)ret; /* the stub's copy */
 		v->stats.server_busy_tsc += __builtin_ia32_rdtsc() - t0;
-		server_answer(v, __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? FWD_DONE_SIGNAL
-										   : FWD_DONE);
+		if (__atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE))
+			server_answer(v, FWD_DONE_SIGNAL, FWD_DONE_SIGNAL);
+		else
+			server_answer(v, FWD_DONE, FWD_DONE);
 	}
 }
 
@@ -354,7 +402,7 @@ void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info)
 		return; /* the vCPU thread's kick: interrupting the call was the point */
 	keep_signal(v, info);
 	/* A vCPU thread waiting for the answer interrupts the call for it. */
-	futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
+	futex(&v->fwd.claim, FUTEX_WAKE, 1, NULL);
 }
 
 static int server_start(struct guest *g, struct vcpu *v)
@@ -369,14 +417,14 @@ static int server_start(struct guest *g, struct vcpu *v)
 		if (!v->fwd.server_stack)
 			return -ENOMEM;
 	}
-	*word(v, FWD_AWAKE) = 1;
+	set_awake(v, 1);
 	mask = signal_block_all(); /* the server starts, and stays, with all blocked */
 	tid = dune_clone_thread(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 					CLONE_SYSVSEM,
 				v->fwd.server_stack + HOST_STACK_SIZE, 0, 0, 0, server_main, v);
 	signal_set_mask(mask);
 	if (tid < 0) {
-		*word(v, FWD_AWAKE) = 0;
+		set_awake(v, 0);
 		return (int)tid;
 	}
 	v->fwd.server_tid = tid;
@@ -386,51 +434,87 @@ static int server_start(struct guest *g, struct vcpu *v)
 
 static void server_wake(struct guest *g, struct vcpu *v)
 {
-	if (__atomic_load_n(word(v, FWD_AWAKE), __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&v->fwd.awake, __ATOMIC_ACQUIRE))
 		return;
 	if (!v->fwd.server_tid) {
 		if (server_start(g, v))
-			*word(v, FWD_ON) = 0; /* no server: this thread exits */
+			set_on(v, false); /* no server: this thread exits */
 		return;
 	}
-	__atomic_store_n(word(v, FWD_AWAKE), 1, __ATOMIC_RELEASE);
-	futex(word(v, FWD_AWAKE), FUTEX_WAKE, 1, NULL);
+	set_awake(v, 1);
+	futex(&v->fwd.awake, FUTEX_WAKE, 1, NULL);
 }
 
 /* ---- The vCPU thread's side ---- */
 
-/* Wait for the server's answer; a signal for this thread interrupts its
- * call. With handoff, the call may be still posted: the server is woken for
- * it, and a signal that comes first takes it back. False: taken back. */
+/* Wait while the server runs the call (claimed), or, with handoff, for it
+ * to take one still posted, after waking it. A signal for this thread
+ * interrupts the server's call, or takes a posted call back first. Waits
+ * are decided by the host's record alone. False: taken back. */
 static bool wait_for_server(struct vcpu *v)
 {
-	uint32_t *state = word(v, FWD_STATE), s, posted = FWD_POSTED;
+	uint32_t *state = word(v, FWD_STATE), claim, posted;
 	uint64_t kicked = 0;
+	bool taken_back = false;
 
 	__atomic_store_n(&v->fwd.host_waiting, 1, __ATOMIC_SEQ_CST);
-	if (handoff)
-		futex(state, FUTEX_WAKE, 1, NULL); /* the server sleeps on it */
-	while ((s = __atomic_load_n(state, __ATOMIC_SEQ_CST)) == FWD_CLAIMED || s == FWD_POSTED) {
+	for (;;) {
 		struct timespec again = { 0, kicked ? KICK_AGAIN_NS : RECHECK_NS };
 
 		int sig = signal_pending(v) ? v->sig.queue[0].si_signo
 			  : __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? v->fwd.sigs[0].si_signo
 									       : 0;
 
-		posted = FWD_POSTED;
-		if (s == FWD_POSTED && signal_pending(v) &&
-		    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			break;
-		if (s == FWD_CLAIMED && sig && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
+		claim = __atomic_load_n(&v->fwd.claim, __ATOMIC_SEQ_CST);
+		if (claim != FWD_CLAIMED) {
+			if (!handoff || !v->fwd.server_tid ||
+			    __atomic_load_n(state, __ATOMIC_SEQ_CST) != FWD_POSTED)
+				break;
+			posted = FWD_POSTED;
+			if (signal_pending(v) &&
+			    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false,
+							__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+				taken_back = true;
+				break;
+			}
+			futex(state, FUTEX_WAKE, 1, NULL); /* the server sleeps on it */
+		} else if (sig && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
 			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid, sig);
 			kicked = raw_now_ns();
 		}
-		/* Our signal handler interrupts the wait (EINTR). */
-		futex(state, FUTEX_WAIT, s, &again);
+		/* The answer wakes us; so does our signal handler (EINTR). */
+		futex(&v->fwd.claim, FUTEX_WAIT, claim, &again);
 	}
 	__atomic_store_n(&v->fwd.host_waiting, 0, __ATOMIC_RELAXED);
-	return s != FWD_POSTED;
+	return !taken_back;
+}
+
+/* What became of the call in v's slot, by the host's record: taken back
+ * before the server claimed it (FWD_POSTED), the server's answer (FWD_DONE,
+ * FWD_DONE_SIGNAL, FWD_BOUNCED), none posted (FWD_IDLE), or -1:
+ * the slot says what no call of ours is in (the program wrote it). */
+static int settle(struct vcpu *v)
+{
+	uint32_t *state = word(v, FWD_STATE), posted = FWD_POSTED, claim, s;
+	bool waited = false;
+
+	if (handoff && !wait_for_server(v))
+		return FWD_POSTED; /* a signal came before the server took it */
+	if (__atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		return FWD_POSTED; /* the server never took it */
+	claim = __atomic_load_n(&v->fwd.claim, __ATOMIC_SEQ_CST);
+	if (claim == FWD_CLAIMED) {
+		wait_for_server(v);
+		waited = true;
+		claim = __atomic_load_n(&v->fwd.claim, __ATOMIC_SEQ_CST);
+	}
+	s = __atomic_load_n(state, __ATOMIC_SEQ_CST);
+	/* An answer the stub already took stays in the record: it counts only
+	 * with the slot's matching state, or when we saw it come. */
+	if (claim != FWD_IDLE && claim != FWD_CLAIMED && (waited || s == claim))
+		return (int)claim;
+	return s == FWD_IDLE ? FWD_IDLE : -1;
 }
 
 /* Signals the kernel gave the server for this thread join its queue. */
@@ -458,41 +542,65 @@ static void leave_stub(struct guest *g, struct vcpu *v, bool rewind)
 	v->regs_dirty = true;
 }
 
+/* The program ran the take-over out with no call of ours in the slot (it
+ * wrote the state, and jumped there): an out of its own, which natively
+ * raises #GP, as vcpu.c's exit_from_elsewhere has it. Where the stub runs
+ * at CPL3 its registers are the program's. */
+static void forged_exit(struct guest *g, struct vcpu *v)
+{
+	siginfo_t si = { .si_signo = SIGSEGV, .si_code = SI_KERNEL };
+	struct fault_context fc = { .trapno = 13 };
+
+	signal_fault_regs(g, v, &si, &fc, v->regs);
+}
+
 void forward_take_over(struct guest *g, struct vcpu *v)
 {
 	struct guest_regs *r = v->regs;
-	uint32_t *state = word(v, FWD_STATE);
-	uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE), posted = FWD_POSTED;
 	uint64_t at = r->rip - (uint64_t)v->fwd.code;
 	long nr = (long)*qword(v, FWD_NR);
+	int how = settle(v);
+	uint32_t answered;
 	bool pending;
 
-	if (s == FWD_IDLE) {
+	switch (how) {
+	case FWD_IDLE:
+		/* At the take-over, no call in flight: the program's own out. */
+		if (at == FWD_TAKE_OVER) {
+			forged_exit(g, v);
+			return;
+		}
 		/* Settled already (rax holds the answer, the return is next), or
 		 * not posted (or bounced): back to the program's syscall
 		 * instruction, with rax the number, as before it ran. */
 		leave_stub(g, v, at != FWD_SYSRET && at != FWD_DONE_SYSRET);
 		return;
-	}
-	if (s == FWD_POSTED && !handoff &&
-	    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE))
-		goto not_started; /* the server never took it */
-	if ((s == FWD_CLAIMED || s == FWD_POSTED) && !wait_for_server(v))
-		goto not_started; /* handoff: a signal came before the server took it */
-	s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
-	if (s == FWD_BOUNCED)
+	case -1:
+		/* No call in flight. Stopped elsewhere in the stub (a signal),
+		 * it runs on to this same take-over, which ends here. */
+		if (at == FWD_TAKE_OVER)
+			forged_exit(g, v);
+		return;
+	case FWD_POSTED:
+	case FWD_BOUNCED:
 		goto not_started;
-	r->rax = *qword(v, FWD_RET);
+	}
+	r->rax = (uint64_t)v->fwd.ret;
 	if ((long)r->rax == -EINTR)
-		v->sig.interrupted_nr = (int)nr;
-	if (s == FWD_DONE_SIGNAL)
+		v->sig.interrupted_nr = (int)v->fwd.nr;
+	if (how == FWD_DONE_SIGNAL)
 		take_server_signals(v);
-	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
+	answered = (uint32_t)how;
+	__atomic_compare_exchange_n(&v->fwd.claim, &answered, FWD_IDLE, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	__atomic_store_n(word(v, FWD_STATE), FWD_IDLE, __ATOMIC_RELEASE);
 	leave_stub(g, v, false);
 	return;
 not_started:
-	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
+	answered = (uint32_t)how;
+	__atomic_compare_exchange_n(&v->fwd.claim, &answered, FWD_IDLE, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	__atomic_store_n(word(v, FWD_STATE), FWD_IDLE, __ATOMIC_RELEASE);
 	r->rax = (uint64_t)nr;
 	/* A signal that came first: its handler runs before the call, as
 	 * natively, and a call that would wait cannot miss it. */
@@ -520,18 +628,18 @@ static void auto_decide(struct guest *g, struct vcpu *v)
 {
 	uint64_t now = __builtin_ia32_rdtsc(), elapsed = now - v->fwd.window_tsc;
 	uint64_t calls = calls_made(v) - v->fwd.window_calls;
-	uint32_t *on = word(v, FWD_ON);
+	bool on = v->fwd.on;
 
 	if (!v->fwd.window_tsc || elapsed > 16 * auto_window_ticks)
 		goto new_window; /* a long quiet spell tells nothing about the rate */
 	if (elapsed < auto_window_ticks)
 		return;
-	if (!*on && calls * auto_window_ticks >= AUTO_ON_PER_MS * elapsed && cpu_left_for_server(g) &&
+	if (!on && calls * auto_window_ticks >= AUTO_ON_PER_MS * elapsed && cpu_left_for_server(g) &&
 	    !v->fwd.unshared)
-		*on = 1;
-	else if (*on && (calls * auto_window_ticks < AUTO_OFF_PER_MS * elapsed ||
-			 !cpu_left_for_server(g)))
-		*on = 0;
+		set_on(v, true);
+	else if (on && (calls * auto_window_ticks < AUTO_OFF_PER_MS * elapsed ||
+			!cpu_left_for_server(g)))
+		set_on(v, false);
 new_window:
 	v->fwd.window_tsc = now;
 	v->fwd.window_calls = calls_made(v);
@@ -544,7 +652,7 @@ void forward_on_exit(struct guest *g, struct vcpu *v, long nr)
 	if (g->cfg.forward == POLICY_FORWARD_AUTO)
 		auto_decide(g, v);
 	/* An eligible call that exited found the server asleep (or missing). */
-	if (*word(v, FWD_ON) && served(nr))
+	if (v->fwd.on && served(nr))
 		server_wake(g, v);
 }
 
@@ -553,7 +661,7 @@ void forward_before_run(struct guest *g, struct vcpu *v)
 	(void)g;
 	/* Only a thread that forwards needs it; forward_on_exit turns one on
 	 * before the next run, which reads it here. */
-	if (v->fwd.code && __atomic_load_n(word(v, FWD_ON), __ATOMIC_RELAXED))
+	if (v->fwd.code && v->fwd.on)
 		raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&v->fwd.mask, 8, 0, 0);
 }
 
@@ -563,7 +671,7 @@ void forward_disable(struct guest *g)
 	dune_lock(&g->lock);
 	for (struct vcpu *o = g->all_vcpus; o; o = o->next_all)
 		if (o->fwd.code)
-			__atomic_store_n(word(o, FWD_ON), 0, __ATOMIC_RELEASE);
+			set_on(o, false);
 	dune_unlock(&g->lock);
 }
 
@@ -602,8 +710,9 @@ void forward_after_fork(struct guest *g, struct vcpu *v)
 	v->fwd.server_tid = 0; /* the parent's; the child has none */
 	v->fwd.nsigs = 0;
 	v->fwd.unshared = v->fwd.own_files = false; /* its server will share what it has */
-	*word(v, FWD_AWAKE) = 0;
+	set_awake(v, 0);
 	*word(v, FWD_STATE) = FWD_IDLE;
+	v->fwd.claim = FWD_IDLE;
 	v->fwd.host_waiting = 0;
 }
 

@@ -106,8 +106,13 @@ struct vcpu_forward {
 	 * without CLONE_FILES, CLONE_FS or CLONE_SYSVSEM, or by such a
 	 * thread): a server would not share them. own_files: the first. */
 	bool unshared, own_files;
-	/* Host-only: never in the data page, which the program may write. */
-	uint32_t host_waiting;    /* the vCPU thread waits on FWD_STATE */
+	/* Host-only: never in the data page, which the program may write, and
+	 * which the host reads only as hints it checks against these. */
+	bool on;                  /* this thread forwards without exits (FWD_ON is the stub's copy) */
+	uint32_t awake;           /* the server is up, not asleep (FWD_AWAKE is the stub's copy) */
+	uint32_t claim;           /* the server's part in the current call: FWD_IDLE, FWD_CLAIMED, or its answer */
+	uint32_t host_waiting;    /* the vCPU thread waits on claim */
+	long nr, ret;             /* the call the server ran, and its result */
 	uint64_t mask;            /* the program thread's signal mask, for the server */
 };
 

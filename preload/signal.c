@@ -340,22 +340,31 @@ void signal_deliver_pending(struct guest *g, struct vcpu *v)
 	}
 }
 
-void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
-		  const struct fault_context *fc)
+void signal_fault_regs(struct guest *g, struct vcpu *v, const siginfo_t *info,
+		       const struct fault_context *fc, const struct guest_regs *in)
 {
 	int sig = info->si_signo;
-	struct ksigaction act;
-	struct guest_regs regs;
+	struct guest_regs regs = *in;
 	uint64_t mask = signal_block_all();
+	struct ksigaction act = take_action(sig, !(mask & bit(sig)));
 
-	act = take_action(sig, !(mask & bit(sig)));
 	/* As force_sig: a blocked or ignored fault signal kills. */
-	if (!is_handler(act.handler) || (mask & bit(sig)) || program_regs_get(g, v, &regs))
+	if (!is_handler(act.handler) || (mask & bit(sig)))
 		die_by_signal(g, sig);
 	if (sigframe_push(g, v, &regs, info, &act, mask, fc))
 		die_by_signal(g, SIGSEGV);
 	program_regs_set(g, v, &regs);
 	signal_set_mask(mask | act.mask | (act.flags & SA_NODEFER ? 0 : bit(sig)));
+}
+
+void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
+		  const struct fault_context *fc)
+{
+	struct guest_regs regs;
+
+	if (program_regs_get(g, v, &regs))
+		die_by_signal(g, info->si_signo);
+	signal_fault_regs(g, v, info, fc, &regs);
 }
 
 void signal_return(struct guest *g, struct vcpu *v)

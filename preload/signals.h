@@ -41,6 +41,11 @@ void signal_deliver_pending(struct guest *g, struct vcpu *v);
  * end the process as the kernel's default action would. */
 void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
 		  const struct fault_context *fc);
+/* signal.c: the same, with the program's registers given: for a fault the
+ * program made in code of the runtime's it can run (PVM's CPL3 stubs), where
+ * they are the vCPU's own. */
+void signal_fault_regs(struct guest *g, struct vcpu *v, const siginfo_t *info,
+		       const struct fault_context *fc, const struct guest_regs *regs);
 
 /* signal.c: the syscalls whose answer depends on the guest's view. */
 long signal_sigaction(struct guest *g, int sig, uint64_t act, uint64_t oldact, uint64_t setsize);
