@@ -20,10 +20,14 @@
  * Signals. Servers keep every signal blocked except while they run a call
  * that may wait, which they run with the program thread's mask, as the
  * thread itself would. A signal the kernel gives a server then is the
- * program's: it goes back to the program thread with the answer. A signal
- * for the program thread while its call waits on a server interrupts the
- * server's call (a tgkill of the same signal, which the server ignores),
- * and the call then restarts or fails with EINTR as signal(7) says.
+ * program's: it goes back to the program thread with the answer, and the
+ * server blocks the rest, which the kernel keeps for the thread. The call
+ * is interrupted; one that had not started yet (the signal came as the
+ * server opened its mask) does not start (dune_server_syscall), and the
+ * thread makes it again after its handler. A signal for the program thread
+ * while its call waits on a server interrupts the server's call (a tgkill of
+ * the same signal, which the server ignores), and the call then restarts or
+ * fails with EINTR as signal(7) says.
  *
  * auto: a thread forwards without exits while it makes syscalls often
  * (AUTO_ON_PER_MS or more per millisecond over the last window) and a CPU
@@ -58,8 +62,17 @@
 #define KICK_AGAIN_NS 1000000 /* a kick may come before the server's call waits */
 #define RECHECK_NS 5000000    /* a signal just before the futex wait is seen this late */
 
+/* The server's claim (host-only, vcpu_forward.claim) besides FWD_IDLE,
+ * FWD_CLAIMED and the answers of arch.h: a signal came before the call
+ * started, which did not run. The slot then says FWD_DONE_SIGNAL. */
+#define FWD_STOPPED 0x10
+
 extern const uint8_t dune_exitless_kernel_start[], dune_exitless_kernel_end[];
 extern const uint8_t dune_exitless_user_start[], dune_exitless_user_end[];
+/* exitless.S: the server's syscall, which a signal before it runs stops. */
+long dune_server_syscall(long nr, const long args[6], uint32_t *stop);
+extern const uint8_t dune_server_syscall_check[], dune_server_syscall_done[];
+extern const uint8_t dune_server_syscall_stopped[];
 long dune_clone_thread(unsigned long flags, void *stack_top, uint64_t parent_tid,
 		       uint64_t child_tid, uint64_t tls, void (*fn)(void *), void *arg);
 
@@ -300,35 +313,36 @@ static void server_answer(struct vcpu *v, uint32_t state, uint32_t claim)
 	set_claim(v, claim);
 }
 
-static void keep_signal(struct vcpu *v, const siginfo_t *info)
+static void keep_signal(struct vcpu *v, const siginfo_t *info, uint64_t seq)
 {
 	int n = v->fwd.nsigs;
 
-	if (n == FORWARD_SIGNALS) {
-		v->sig.lost++;
-		return;
-	}
+	if (n == FORWARD_SIGNALS)
+		return; /* cannot happen: one signal stops the call, and the raised two */
 	v->fwd.sigs[n] = *info;
+	v->fwd.sig_seq[n] = seq;
 	__atomic_store_n(&v->fwd.nsigs, n + 1, __ATOMIC_RELEASE);
 }
 
 /* A signal the call raised on the server itself is the program thread's:
  * SIGPIPE for a write to a pipe or socket nobody reads (even after part of
  * it was written), SIGXFSZ for one past RLIMIT_FSIZE. One the thread does
- * not block reached our handler during the call; one it blocks is pending
- * here still: take it, and the vCPU thread makes it pending on itself
- * (signal.c's deliver). A late kick of ours is dropped. */
+ * not block reached our handler during the call, unless an earlier signal
+ * had blocked them all; the others are pending here still: take them, and
+ * the vCPU thread makes them pending on itself (signal.c's deliver). A late
+ * kick of ours is dropped. */
 static void take_raised_signals(struct vcpu *v, uint64_t mask)
 {
 	static const struct timespec now;
-	uint64_t set = mask & (1ull << (SIGPIPE - 1) | 1ull << (SIGXFSZ - 1));
+	uint64_t raised = 1ull << (SIGPIPE - 1) | 1ull << (SIGXFSZ - 1);
+	uint64_t set = raised & (v->fwd.stop ? ~0ull : mask);
 	siginfo_t info;
 
 	if (!set)
 		return; /* the usual case: no syscall at all */
 	while (raw_syscall6(SYS_rt_sigtimedwait, (long)&set, (long)&info, (long)&now, 8, 0, 0) > 0)
 		if (info.si_code != SI_TKILL || info.si_pid != raw_syscall0(SYS_getpid))
-			keep_signal(v, &info);
+			keep_signal(v, &info, signal_catch_seq());
 }
 
 /* The request, read once: where the stub runs at CPL3 the program can
@@ -373,12 +387,17 @@ static void server_main(void *arg)
 		}
 		quick = forward_quick(nr);
 		mask = v->fwd.mask;
+		v->fwd.stop = 0;
 		if (!quick) /* a call that may wait: a signal for the thread must reach it */
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
-		ret = sysargs_opened(nr, raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+		ret = sysargs_opened(nr, dune_server_syscall(nr, a, &v->fwd.stop));
 		if (!quick) {
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8, 0, 0);
 			take_raised_signals(v, mask);
+		}
+		if (v->fwd.stop == 2) { /* not run: the thread runs its handler first */
+			server_answer(v, FWD_DONE_SIGNAL, FWD_STOPPED);
+			continue;
 		}
 		forward_calls_after(nr, a, ret);
 		procdir_after(nr, a[0], ret);
@@ -395,13 +414,24 @@ static void server_main(void *arg)
 	}
 }
 
-void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info)
+void forward_server_signal(struct vcpu *v, const siginfo_t *info, struct kernel_ucontext *uc)
 {
-	(void)sig;
+	uint64_t seq = signal_catch_seq(); /* first: the order of catches across threads */
+	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+
+	/* The call is interrupted, or does not start; the server takes no
+	 * more signals (the kernel keeps them for the thread). */
+	if (rip >= (uint64_t)dune_server_syscall_check && rip < (uint64_t)dune_server_syscall_done) {
+		v->fwd.stop = 2;
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)dune_server_syscall_stopped;
+	} else if (!v->fwd.stop) {
+		v->fwd.stop = 1;
+	}
+	uc->uc_sigmask = ~0ull;
 	if (info->si_code == SI_TKILL && info->si_pid == raw_syscall0(SYS_getpid))
 		return; /* the vCPU thread's kick: interrupting the call was the point */
-	keep_signal(v, info);
-	/* A vCPU thread waiting for the answer interrupts the call for it. */
+	keep_signal(v, info, seq);
+	/* A vCPU thread waiting for the answer sees it. */
 	futex(&v->fwd.claim, FUTEX_WAKE, 1, NULL);
 }
 
@@ -461,10 +491,6 @@ static bool wait_for_server(struct vcpu *v)
 	for (;;) {
 		struct timespec again = { 0, kicked ? KICK_AGAIN_NS : RECHECK_NS };
 
-		int sig = signal_pending(v) ? v->sig.queue[0].si_signo
-			  : __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? v->fwd.sigs[0].si_signo
-									       : 0;
-
 		claim = __atomic_load_n(&v->fwd.claim, __ATOMIC_SEQ_CST);
 		if (claim != FWD_CLAIMED) {
 			if (!handoff || !v->fwd.server_tid ||
@@ -478,8 +504,9 @@ static bool wait_for_server(struct vcpu *v)
 				break;
 			}
 			futex(state, FUTEX_WAKE, 1, NULL); /* the server sleeps on it */
-		} else if (sig && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
-			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid, sig);
+		} else if (signal_pending(v) && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
+			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid,
+				     v->sig.queue[v->sig.kept].si_signo);
 			kicked = raw_now_ns();
 		}
 		/* The answer wakes us; so does our signal handler (EINTR). */
@@ -489,9 +516,15 @@ static bool wait_for_server(struct vcpu *v)
 	return !taken_back;
 }
 
+/* The slot's state that goes with the server's answer. */
+static uint32_t answer_state(uint32_t claim)
+{
+	return claim == FWD_STOPPED ? FWD_DONE_SIGNAL : claim;
+}
+
 /* What became of the call in v's slot, by the host's record: taken back
  * before the server claimed it (FWD_POSTED), the server's answer (FWD_DONE,
- * FWD_DONE_SIGNAL, FWD_BOUNCED), none posted (FWD_IDLE), or -1:
+ * FWD_DONE_SIGNAL, FWD_BOUNCED, FWD_STOPPED), none posted (FWD_IDLE), or -1:
  * the slot says what no call of ours is in (the program wrote it). */
 static int settle(struct vcpu *v)
 {
@@ -512,7 +545,7 @@ static int settle(struct vcpu *v)
 	s = __atomic_load_n(state, __ATOMIC_SEQ_CST);
 	/* An answer the stub already took stays in the record: it counts only
 	 * with the slot's matching state, or when we saw it come. */
-	if (claim != FWD_IDLE && claim != FWD_CLAIMED && (waited || s == claim))
+	if (claim != FWD_IDLE && claim != FWD_CLAIMED && (waited || s == answer_state(claim)))
 		return (int)claim;
 	return s == FWD_IDLE ? FWD_IDLE : -1;
 }
@@ -523,8 +556,7 @@ static void take_server_signals(struct vcpu *v)
 	int n = __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE);
 	uint64_t mask = signal_block_all();
 
-	for (int i = 0; i < n && v->sig.n < SIGNAL_QUEUE_LEN; i++)
-		v->sig.queue[v->sig.n++] = v->fwd.sigs[i];
+	signal_queue_from_server(v, v->fwd.sigs, v->fwd.sig_seq, n);
 	v->fwd.nsigs = 0;
 	signal_set_mask(mask);
 }
@@ -583,6 +615,9 @@ void forward_take_over(struct guest *g, struct vcpu *v)
 		return;
 	case FWD_POSTED:
 	case FWD_BOUNCED:
+		goto not_started;
+	case FWD_STOPPED:
+		take_server_signals(v);
 		goto not_started;
 	}
 	r->rax = (uint64_t)v->fwd.ret;
@@ -662,7 +697,7 @@ void forward_before_run(struct guest *g, struct vcpu *v)
 	/* Only a thread that forwards needs it; forward_on_exit turns one on
 	 * before the next run, which reads it here. */
 	if (v->fwd.code && v->fwd.on)
-		raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&v->fwd.mask, 8, 0, 0);
+		v->fwd.mask = signal_program_mask(v);
 }
 
 void forward_disable(struct guest *g)
@@ -713,6 +748,7 @@ void forward_after_fork(struct guest *g, struct vcpu *v)
 	set_awake(v, 0);
 	*word(v, FWD_STATE) = FWD_IDLE;
 	v->fwd.claim = FWD_IDLE;
+	v->fwd.stop = 0;
 	v->fwd.host_waiting = 0;
 }
 

@@ -3,7 +3,9 @@
 #define DUNE_SIGNALS_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 #include "runtime.h"
 
@@ -23,6 +25,15 @@ struct ksigaction {
 	uint64_t mask;
 };
 
+/* The kernel's ucontext: libc's ucontext_t adds fields after uc_sigmask. */
+struct kernel_ucontext {
+	uint64_t uc_flags;
+	uint64_t uc_link;
+	stack_t uc_stack;
+	mcontext_t uc_mcontext;
+	uint64_t uc_sigmask;
+};
+
 /* What an exception adds to a signal frame's sigcontext. */
 struct fault_context {
 	uint64_t trapno, error, cr2;
@@ -31,12 +42,23 @@ struct fault_context {
 /* signal.c: take over the dispositions the process has (a handler set
  * before dune's constructor). Call with all signals blocked. */
 void signal_init(struct guest *g);
-/* signal.c: the vCPU is about to run: deliver what the host caught. */
+/* signal.c: has the host caught a signal for v since the vCPU last looked
+ * (one a handler may have to run for now)? Signals kept from before are
+ * blocked, and are not counted. */
 static inline int signal_pending(const struct vcpu *v)
 {
-	return __atomic_load_n(&v->sig.n, __ATOMIC_ACQUIRE) != 0;
+	return __atomic_load_n(&v->sig.n, __ATOMIC_ACQUIRE) > v->sig.kept;
 }
+/* signal.c: the vCPU is about to run: deliver what the host caught. */
 void signal_deliver_pending(struct guest *g, struct vcpu *v);
+/* signal.c: the program thread's signal mask, as the program set it (the
+ * kernel's, less what the runtime holds back for a moment). */
+uint64_t signal_program_mask(const struct vcpu *v);
+/* signal.c: signals the kernel gave v's server during a call, in the order
+ * they were caught, join v's queue (called with every signal blocked). */
+void signal_queue_from_server(struct vcpu *v, const siginfo_t *info, const uint64_t *seq, int n);
+/* signal.c: the next number in the order of catches, for a server's. */
+uint64_t signal_catch_seq(void);
 /* signal.c: a fault of the program's (sig with info): run its handler, or
  * end the process as the kernel's default action would. */
 void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
