@@ -637,14 +637,14 @@ not_started:
 				    __ATOMIC_SEQ_CST);
 	__atomic_store_n(word(v, FWD_STATE), FWD_IDLE, __ATOMIC_RELEASE);
 	r->rax = (uint64_t)nr;
-	/* A signal that came first: its handler runs before the call, as
-	 * natively, and a call that would wait cannot miss it. */
+	forward_on_exit(g, v, nr);
+	/* A signal that came first (up to here: waking the server is a
+	 * syscall, which one may come with): its handler runs before the call,
+	 * as natively, and a call that would wait cannot miss it. */
 	pending = signal_pending(v);
 	leave_stub(g, v, pending);
-	if (pending)
-		return;
-	forward_on_exit(g, v, nr);
-	syscall_handle(g, v);
+	if (!pending)
+		syscall_handle(g, v);
 }
 
 static bool cpu_left_for_server(struct guest *g)

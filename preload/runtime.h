@@ -100,6 +100,7 @@ struct vcpu_signals {
 	uint64_t held;        /* blocked in the kernel's mask by the handler, not by the program */
 	bool catch_one;       /* the runtime is unblocking: hold everything after one more */
 	int interrupted_nr;   /* the syscall that just returned -EINTR, or -1 */
+	bool not_run;         /* ... or that a signal caught first kept from running */
 	bool suspended;       /* in a wait with a temporary mask (sigsuspend, */
 	uint64_t suspend_mask; /* ppoll, ...): handlers run with that mask */
 	uint64_t start_mask;  /* the mask a new thread starts with */

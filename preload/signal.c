@@ -323,6 +323,15 @@ static long temp_mask_addr(struct guest *g, long nr, const long *a, uint64_t *ad
 	return mem_user_access(g, *addr, SIGSET_SIZE, PROT_READ) ? 0 : -EFAULT;
 }
 
+/* Has the host caught a signal for v, not yet delivered, that mask lets in? */
+static bool caught_for(const struct vcpu *v, uint64_t mask)
+{
+	for (int i = v->sig.kept; i < v->sig.n; i++)
+		if (!(mask & bit(v->sig.queue[i].si_signo)))
+			return true;
+	return false;
+}
+
 long signal_masked_wait(struct guest *g, struct vcpu *v, long nr, const long *a)
 {
 	uint64_t addr;
@@ -337,6 +346,11 @@ long signal_masked_wait(struct guest *g, struct vcpu *v, long nr, const long *a)
 		v->sig.suspend_mask = *(const uint64_t *)addr & ~UNBLOCKABLE;
 		v->sig.suspended = true;
 	}
+	/* A signal the host caught on the way here (the exit that brought the
+	 * call) ends the wait at once, as one just after it began would: the
+	 * wait must not sleep through it. */
+	if (caught_for(v, addr ? v->sig.suspend_mask : signal_program_mask(v)))
+		return -EINTR;
 	r = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (r != -EINTR)
 		v->sig.suspended = false;
@@ -452,7 +466,7 @@ static void deliver(struct guest *g, struct vcpu *v)
 			continue;
 		}
 		if (nr >= 0 && !delivered) {
-			if ((act.flags & SA_RESTART) && !never_restarted(&regs, nr))
+			if (s->not_run || ((act.flags & SA_RESTART) && !never_restarted(&regs, nr)))
 				restart(&regs, nr);
 			nr = -1;
 		}
@@ -469,6 +483,7 @@ static void deliver(struct guest *g, struct vcpu *v)
 	if (!delivered && s->suspended)
 		cur = old;
 	s->suspended = false;
+	s->not_run = false;
 	__atomic_store_n(&s->n, kept, __ATOMIC_RELEASE);
 	s->kept = kept;
 	s->held = 0;

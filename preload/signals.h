@@ -49,6 +49,19 @@ static inline int signal_pending(const struct vcpu *v)
 {
 	return __atomic_load_n(&v->sig.n, __ATOMIC_ACQUIRE) > v->sig.kept;
 }
+/* A syscall exit, the call not run yet (its number nr): true if a signal
+ * came first (the host caught it as the run returned, or since). Natively
+ * its handler would run before the call, and a call that waits might wait
+ * for what the handler does: the caller does not run it, and the program
+ * makes it again after the handler (signal.c's deliver). */
+static inline bool signal_before_syscall(struct vcpu *v, long nr)
+{
+	if (!signal_pending(v))
+		return false;
+	v->sig.interrupted_nr = (int)nr;
+	v->sig.not_run = true;
+	return true;
+}
 /* signal.c: the vCPU is about to run: deliver what the host caught. */
 void signal_deliver_pending(struct guest *g, struct vcpu *v);
 /* signal.c: the program thread's signal mask, as the program set it (the
