@@ -90,4 +90,39 @@ dune_exitless_\name\()_end:
 	exitless_blob kernel, 0
 	exitless_blob user, 1
 
+/* Host code: the server's run of one call (forward.c), between two labels
+ * that the server's signal handler knows. The server opens its signal mask
+ * just before; a signal that reaches it before the syscall instruction has
+ * run must not leave the call to wait with every signal blocked after it:
+ *   long dune_server_syscall(long nr, const long args[6], uint32_t *stop);
+ * A handler that finds rip in [check, done) sets *stop to 2 and resumes at
+ * stopped; one that came earlier left *stop nonzero, which check sees. On
+ * *stop == 2 the call did not run, and the result means nothing. */
+	.text
+	.globl dune_server_syscall, dune_server_syscall_check
+	.globl dune_server_syscall_done, dune_server_syscall_stopped
+	.hidden dune_server_syscall, dune_server_syscall_check
+	.hidden dune_server_syscall_done, dune_server_syscall_stopped
+	.type dune_server_syscall, @function
+dune_server_syscall:
+	movq %rdi, %rax                 /* the number */
+	movq %rdx, %r11                 /* stop: syscall clobbers r11, check reads it first */
+	movq 0(%rsi), %rdi
+	movq 16(%rsi), %rdx
+	movq 24(%rsi), %r10
+	movq 32(%rsi), %r8
+	movq 40(%rsi), %r9
+	movq 8(%rsi), %rsi              /* the array's address, last */
+dune_server_syscall_check:
+	cmpl $0, (%r11)
+	jne 1f
+	syscall
+dune_server_syscall_done:
+	ret
+1:	movl $2, (%r11)                 /* a signal came before: no call */
+dune_server_syscall_stopped:           /* the handler stored the 2 itself */
+	movq $-4, %rax                  /* -EINTR, for what it is worth */
+	ret
+	.size dune_server_syscall, .-dune_server_syscall
+
 	.section .note.GNU-stack, "", @progbits

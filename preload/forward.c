@@ -9,13 +9,25 @@
  * when no answer came within its spin bound (the host takes over: it runs a
  * call the server has not claimed, or waits for the one it runs).
  *
+ * Trust. Where the stub runs at CPL3 (PVM) the data page is the program's to
+ * write: the host decides nothing by it. The server copies the request once
+ * and checks it; whether the server claimed the call, its answer, and
+ * whether it is awake live in struct vcpu_forward (host-only), and the
+ * slot's words are hints for the stub that the host checks against them. A
+ * take-over exit with a state that no call of ours is in is the program's
+ * own out: SIGSEGV, as natively.
+ *
  * Signals. Servers keep every signal blocked except while they run a call
  * that may wait, which they run with the program thread's mask, as the
  * thread itself would. A signal the kernel gives a server then is the
- * program's: it goes back to the program thread with the answer. A signal
- * for the program thread while its call waits on a server interrupts the
- * server's call (a tgkill of the same signal, which the server ignores),
- * and the call then restarts or fails with EINTR as signal(7) says.
+ * program's: it goes back to the program thread with the answer, and the
+ * server blocks the rest, which the kernel keeps for the thread. The call
+ * is interrupted; one that had not started yet (the signal came as the
+ * server opened its mask) does not start (dune_server_syscall), and the
+ * thread makes it again after its handler. A signal for the program thread
+ * while its call waits on a server interrupts the server's call (a tgkill of
+ * the same signal, which the server ignores), and the call then restarts or
+ * fails with EINTR as signal(7) says.
  *
  * auto: a thread forwards without exits while it makes syscalls often
  * (AUTO_ON_PER_MS or more per millisecond over the last window) and a CPU
@@ -50,8 +62,17 @@
 #define KICK_AGAIN_NS 1000000 /* a kick may come before the server's call waits */
 #define RECHECK_NS 5000000    /* a signal just before the futex wait is seen this late */
 
+/* The server's claim (host-only, vcpu_forward.claim) besides FWD_IDLE,
+ * FWD_CLAIMED and the answers of arch.h: a signal came before the call
+ * started, which did not run. The slot then says FWD_DONE_SIGNAL. */
+#define FWD_STOPPED 0x10
+
 extern const uint8_t dune_exitless_kernel_start[], dune_exitless_kernel_end[];
 extern const uint8_t dune_exitless_user_start[], dune_exitless_user_end[];
+/* exitless.S: the server's syscall, which a signal before it runs stops. */
+long dune_server_syscall(long nr, const long args[6], uint32_t *stop);
+extern const uint8_t dune_server_syscall_check[], dune_server_syscall_done[];
+extern const uint8_t dune_server_syscall_stopped[];
 long dune_clone_thread(unsigned long flags, void *stack_top, uint64_t parent_tid,
 		       uint64_t child_tid, uint64_t tls, void (*fn)(void *), void *arg);
 
@@ -82,6 +103,20 @@ static uint64_t *qword(const struct vcpu *v, int off)
 static long futex(uint32_t *addr, int op, uint32_t val, const struct timespec *timeout)
 {
 	return raw_syscall6(SYS_futex, (long)addr, op, val, (long)timeout, 0, 0);
+}
+
+/* Whether v forwards without exits: the host's record, and the stub's copy. */
+static void set_on(struct vcpu *v, bool on)
+{
+	__atomic_store_n(&v->fwd.on, on, __ATOMIC_RELEASE);
+	__atomic_store_n(word(v, FWD_ON), on, __ATOMIC_RELEASE);
+}
+
+/* Whether the server is up: the host's record, and the stub's copy. */
+static void set_awake(struct vcpu *v, uint32_t awake)
+{
+	__atomic_store_n(&v->fwd.awake, awake, __ATOMIC_SEQ_CST);
+	__atomic_store_n(word(v, FWD_AWAKE), awake, __ATOMIC_SEQ_CST);
 }
 
 static uint64_t ticks_per_ns_x1000(void)
@@ -188,7 +223,7 @@ int forward_vcpu_setup(struct guest *g, struct vcpu *v, struct cpu_setup *c)
 		memcpy(v->fwd.code, start, end - start);
 	}
 	*word(v, FWD_STATE) = FWD_IDLE;
-	*word(v, FWD_ON) = g->cfg.forward == POLICY_FORWARD_EXITLESS && !disabled && !v->fwd.unshared;
+	set_on(v, g->cfg.forward == POLICY_FORWARD_EXITLESS && !disabled && !v->fwd.unshared);
 	*word(v, FWD_SPIN) = guest_spin;
 	*qword(v, FWD_FALLBACK) = c->lstar;
 	memcpy(data_of(v) + FWD_ELIGIBLE, eligible, sizeof(eligible));
@@ -214,7 +249,7 @@ static bool served(long nr)
 
 static void server_sleep(struct vcpu *v)
 {
-	uint32_t *awake = word(v, FWD_AWAKE), *state = word(v, FWD_STATE), s;
+	uint32_t *state = word(v, FWD_STATE), s;
 
 	__atomic_sub_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
 	if (handoff) {
@@ -224,16 +259,26 @@ static void server_sleep(struct vcpu *v)
 		__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
 		return;
 	}
-	__atomic_store_n(awake, 0, __ATOMIC_SEQ_CST);
+	set_awake(v, 0);
 	/* A call posted before the stub saw us asleep is still ours. */
-	if (__atomic_load_n(word(v, FWD_STATE), __ATOMIC_SEQ_CST) == FWD_POSTED)
-		__atomic_store_n(awake, 1, __ATOMIC_SEQ_CST);
-	while (!__atomic_load_n(awake, __ATOMIC_ACQUIRE))
-		futex(awake, FUTEX_WAIT, 0, NULL);
+	if (__atomic_load_n(state, __ATOMIC_SEQ_CST) == FWD_POSTED)
+		set_awake(v, 1);
+	while (!__atomic_load_n(&v->fwd.awake, __ATOMIC_ACQUIRE))
+		futex(&v->fwd.awake, FUTEX_WAIT, 0, NULL);
 	__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
 }
 
-/* Spin until a call is posted and claim it; sleep when none comes. */
+/* The server's part in the current call, for the vCPU thread, which may wait on it. */
+static void set_claim(struct vcpu *v, uint32_t claim)
+{
+	__atomic_store_n(&v->fwd.claim, claim, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&v->fwd.host_waiting, __ATOMIC_SEQ_CST))
+		futex(&v->fwd.claim, FUTEX_WAKE, 1, NULL);
+}
+
+/* Spin until a call is posted and claim it; sleep when none comes. The
+ * host's record says claimed before the slot does, so that a vCPU thread
+ * that finds the slot claimed finds its record claimed too (or answered). */
 static void server_claim(struct vcpu *v)
 {
 	uint32_t *state = word(v, FWD_STATE);
@@ -244,11 +289,14 @@ static void server_claim(struct vcpu *v)
 		do {
 			uint32_t posted = FWD_POSTED;
 
-			if (__atomic_load_n(state, __ATOMIC_ACQUIRE) == FWD_POSTED &&
-			    __atomic_compare_exchange_n(state, &posted, FWD_CLAIMED, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-				v->stats.server_busy_tsc += __builtin_ia32_rdtsc() - t0;
-				return;
+			if (__atomic_load_n(state, __ATOMIC_ACQUIRE) == FWD_POSTED) {
+				__atomic_store_n(&v->fwd.claim, FWD_CLAIMED, __ATOMIC_SEQ_CST);
+				if (__atomic_compare_exchange_n(state, &posted, FWD_CLAIMED, false,
+								__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+					v->stats.server_busy_tsc += __builtin_ia32_rdtsc() - t0;
+					return;
+				}
+				set_claim(v, FWD_IDLE); /* taken back, or changed by the program */
 			}
 			__builtin_ia32_pause();
 			now = __builtin_ia32_rdtsc();
@@ -258,42 +306,43 @@ static void server_claim(struct vcpu *v)
 	}
 }
 
-static void server_answer(struct vcpu *v, uint32_t state)
+/* The slot's state for the stub first, then the host's record. */
+static void server_answer(struct vcpu *v, uint32_t state, uint32_t claim)
 {
 	__atomic_store_n(word(v, FWD_STATE), state, __ATOMIC_SEQ_CST);
-	if (__atomic_load_n(&v->fwd.host_waiting, __ATOMIC_SEQ_CST))
-		futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
+	set_claim(v, claim);
 }
 
-static void keep_signal(struct vcpu *v, const siginfo_t *info)
+static void keep_signal(struct vcpu *v, const siginfo_t *info, uint64_t seq)
 {
 	int n = v->fwd.nsigs;
 
-	if (n == FORWARD_SIGNALS) {
-		v->sig.lost++;
-		return;
-	}
+	if (n == FORWARD_SIGNALS)
+		return; /* cannot happen: one signal stops the call, and the raised two */
 	v->fwd.sigs[n] = *info;
+	v->fwd.sig_seq[n] = seq;
 	__atomic_store_n(&v->fwd.nsigs, n + 1, __ATOMIC_RELEASE);
 }
 
 /* A signal the call raised on the server itself is the program thread's:
  * SIGPIPE for a write to a pipe or socket nobody reads (even after part of
  * it was written), SIGXFSZ for one past RLIMIT_FSIZE. One the thread does
- * not block reached our handler during the call; one it blocks is pending
- * here still: take it, and the vCPU thread makes it pending on itself
- * (signal.c's deliver). A late kick of ours is dropped. */
+ * not block reached our handler during the call, unless an earlier signal
+ * had blocked them all; the others are pending here still: take them, and
+ * the vCPU thread makes them pending on itself (signal.c's deliver). A late
+ * kick of ours is dropped. */
 static void take_raised_signals(struct vcpu *v, uint64_t mask)
 {
 	static const struct timespec now;
-	uint64_t set = mask & (1ull << (SIGPIPE - 1) | 1ull << (SIGXFSZ - 1));
+	uint64_t raised = 1ull << (SIGPIPE - 1) | 1ull << (SIGXFSZ - 1);
+	uint64_t set = raised & (v->fwd.stop ? ~0ull : mask);
 	siginfo_t info;
 
 	if (!set)
 		return; /* the usual case: no syscall at all */
 	while (raw_syscall6(SYS_rt_sigtimedwait, (long)&set, (long)&info, (long)&now, 8, 0, 0) > 0)
 		if (info.si_code != SI_TKILL || info.si_pid != raw_syscall0(SYS_getpid))
-			keep_signal(v, &info);
+			keep_signal(v, &info, signal_catch_seq());
 }
 
 /* The request, read once: where the stub runs at CPL3 the program can
@@ -303,6 +352,19 @@ static long copy_request(const struct vcpu *v, long a[6])
 	for (int i = 0; i < 6; i++)
 		a[i] = (long)__atomic_load_n(qword(v, FWD_ARGS + 8 * i), __ATOMIC_RELAXED);
 	return (long)__atomic_load_n(qword(v, FWD_NR), __ATOMIC_RELAXED);
+}
+
+/* Calls the server does not run for this thread: not allowed, thread-bound,
+ * with arguments only the vCPU can judge (what needs more than the
+ * registers; a refusal is answered there too), or any of a thread that does
+ * not forward now (a call posted anyway came from the program's writes, not
+ * from its stub). */
+static bool server_refuses(const struct vcpu *v, long nr, const long a[6])
+{
+	return !served(nr) || !forward_server_may_run(nr, a) || sysargs_nested(nr) ||
+	       sysargs_check_registers(&dune_guest, nr, a) ||
+	       __atomic_load_n(&disabled, __ATOMIC_ACQUIRE) || v->libdune ||
+	       !__atomic_load_n(&v->fwd.on, __ATOMIC_ACQUIRE) || v->fwd.unshared;
 }
 
 static void server_main(void *arg)
@@ -319,42 +381,58 @@ static void server_main(void *arg)
 		server_claim(v);
 		t0 = __builtin_ia32_rdtsc();
 		nr = copy_request(v, a);
-		/* The argument checks: what needs more than the registers is the
-		 * vCPU's to judge; a refusal is answered there too. */
-		if (!served(nr) || !forward_server_may_run(nr, a) || sysargs_nested(nr) ||
-		    sysargs_check_registers(&dune_guest, nr, a) ||
-		    __atomic_load_n(&disabled, __ATOMIC_ACQUIRE) || v->libdune) {
-			server_answer(v, FWD_BOUNCED);
+		if (server_refuses(v, nr, a)) {
+			server_answer(v, FWD_BOUNCED, FWD_BOUNCED);
 			continue;
 		}
 		quick = forward_quick(nr);
 		mask = v->fwd.mask;
+		v->fwd.stop = 0;
 		if (!quick) /* a call that may wait: a signal for the thread must reach it */
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, 0, 8, 0, 0);
-		ret = sysargs_opened(nr, raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]));
+		ret = sysargs_opened(nr, dune_server_syscall(nr, a, &v->fwd.stop));
 		if (!quick) {
 			raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&all, 0, 8, 0, 0);
 			take_raised_signals(v, mask);
+		}
+		if (v->fwd.stop == 2) { /* not run: the thread runs its handler first */
+			server_answer(v, FWD_DONE_SIGNAL, FWD_STOPPED);
+			continue;
 		}
 		forward_calls_after(nr, a, ret);
 		procdir_after(nr, a[0], ret);
 		v->stats.syscalls[nr]++;
 		v->stats.forwarded++;
-		*qword(v, FWD_RET) = (uint64_t)ret;
+		v->fwd.nr = nr;
+		v->fwd.ret = ret;
+		*qword(v, FWD_RET) = (uint64_t)ret; /* the stub's copy */
 		v->stats.server_busy_tsc += __builtin_ia32_rdtsc() - t0;
-		server_answer(v, __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? FWD_DONE_SIGNAL
-										   : FWD_DONE);
+		if (__atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE))
+			server_answer(v, FWD_DONE_SIGNAL, FWD_DONE_SIGNAL);
+		else
+			server_answer(v, FWD_DONE, FWD_DONE);
 	}
 }
 
-void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info)
+void forward_server_signal(struct vcpu *v, const siginfo_t *info, struct kernel_ucontext *uc)
 {
-	(void)sig;
+	uint64_t seq = signal_catch_seq(); /* first: the order of catches across threads */
+	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+
+	/* The call is interrupted, or does not start; the server takes no
+	 * more signals (the kernel keeps them for the thread). */
+	if (rip >= (uint64_t)dune_server_syscall_check && rip < (uint64_t)dune_server_syscall_done) {
+		v->fwd.stop = 2;
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)dune_server_syscall_stopped;
+	} else if (!v->fwd.stop) {
+		v->fwd.stop = 1;
+	}
+	uc->uc_sigmask = ~0ull;
 	if (info->si_code == SI_TKILL && info->si_pid == raw_syscall0(SYS_getpid))
 		return; /* the vCPU thread's kick: interrupting the call was the point */
-	keep_signal(v, info);
-	/* A vCPU thread waiting for the answer interrupts the call for it. */
-	futex(word(v, FWD_STATE), FUTEX_WAKE, 1, NULL);
+	keep_signal(v, info, seq);
+	/* A vCPU thread waiting for the answer sees it. */
+	futex(&v->fwd.claim, FUTEX_WAKE, 1, NULL);
 }
 
 static int server_start(struct guest *g, struct vcpu *v)
@@ -369,14 +447,14 @@ static int server_start(struct guest *g, struct vcpu *v)
 		if (!v->fwd.server_stack)
 			return -ENOMEM;
 	}
-	*word(v, FWD_AWAKE) = 1;
+	set_awake(v, 1);
 	mask = signal_block_all(); /* the server starts, and stays, with all blocked */
 	tid = dune_clone_thread(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |
 					CLONE_SYSVSEM,
 				v->fwd.server_stack + HOST_STACK_SIZE, 0, 0, 0, server_main, v);
 	signal_set_mask(mask);
 	if (tid < 0) {
-		*word(v, FWD_AWAKE) = 0;
+		set_awake(v, 0);
 		return (int)tid;
 	}
 	v->fwd.server_tid = tid;
@@ -386,51 +464,90 @@ static int server_start(struct guest *g, struct vcpu *v)
 
 static void server_wake(struct guest *g, struct vcpu *v)
 {
-	if (__atomic_load_n(word(v, FWD_AWAKE), __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&v->fwd.awake, __ATOMIC_ACQUIRE))
 		return;
 	if (!v->fwd.server_tid) {
 		if (server_start(g, v))
-			*word(v, FWD_ON) = 0; /* no server: this thread exits */
+			set_on(v, false); /* no server: this thread exits */
 		return;
 	}
-	__atomic_store_n(word(v, FWD_AWAKE), 1, __ATOMIC_RELEASE);
-	futex(word(v, FWD_AWAKE), FUTEX_WAKE, 1, NULL);
+	set_awake(v, 1);
+	futex(&v->fwd.awake, FUTEX_WAKE, 1, NULL);
 }
 
 /* ---- The vCPU thread's side ---- */
 
-/* Wait for the server's answer; a signal for this thread interrupts its
- * call. With handoff, the call may be still posted: the server is woken for
- * it, and a signal that comes first takes it back. False: taken back. */
+/* Wait while the server runs the call (claimed), or, with handoff, for it
+ * to take one still posted, after waking it. A signal for this thread
+ * interrupts the server's call, or takes a posted call back first. Waits
+ * are decided by the host's record alone. False: taken back. */
 static bool wait_for_server(struct vcpu *v)
 {
-	uint32_t *state = word(v, FWD_STATE), s, posted = FWD_POSTED;
+	uint32_t *state = word(v, FWD_STATE), claim, posted;
 	uint64_t kicked = 0;
+	bool taken_back = false;
 
 	__atomic_store_n(&v->fwd.host_waiting, 1, __ATOMIC_SEQ_CST);
-	if (handoff)
-		futex(state, FUTEX_WAKE, 1, NULL); /* the server sleeps on it */
-	while ((s = __atomic_load_n(state, __ATOMIC_SEQ_CST)) == FWD_CLAIMED || s == FWD_POSTED) {
+	for (;;) {
 		struct timespec again = { 0, kicked ? KICK_AGAIN_NS : RECHECK_NS };
 
-		int sig = signal_pending(v) ? v->sig.queue[0].si_signo
-			  : __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE) ? v->fwd.sigs[0].si_signo
-									       : 0;
-
-		posted = FWD_POSTED;
-		if (s == FWD_POSTED && signal_pending(v) &&
-		    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_ACQ_REL,
-						__ATOMIC_ACQUIRE))
-			break;
-		if (s == FWD_CLAIMED && sig && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
-			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid, sig);
+		claim = __atomic_load_n(&v->fwd.claim, __ATOMIC_SEQ_CST);
+		if (claim != FWD_CLAIMED) {
+			if (!handoff || !v->fwd.server_tid ||
+			    __atomic_load_n(state, __ATOMIC_SEQ_CST) != FWD_POSTED)
+				break;
+			posted = FWD_POSTED;
+			if (signal_pending(v) &&
+			    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false,
+							__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+				taken_back = true;
+				break;
+			}
+			futex(state, FUTEX_WAKE, 1, NULL); /* the server sleeps on it */
+		} else if (signal_pending(v) && raw_now_ns() - kicked >= KICK_AGAIN_NS) {
+			raw_syscall3(SYS_tgkill, raw_syscall0(SYS_getpid), v->fwd.server_tid,
+				     v->sig.queue[v->sig.kept].si_signo);
 			kicked = raw_now_ns();
 		}
-		/* Our signal handler interrupts the wait (EINTR). */
-		futex(state, FUTEX_WAIT, s, &again);
+		/* The answer wakes us; so does our signal handler (EINTR). */
+		futex(&v->fwd.claim, FUTEX_WAIT, claim, &again);
 	}
 	__atomic_store_n(&v->fwd.host_waiting, 0, __ATOMIC_RELAXED);
-	return s != FWD_POSTED;
+	return !taken_back;
+}
+
+/* The slot's state that goes with the server's answer. */
+static uint32_t answer_state(uint32_t claim)
+{
+	return claim == FWD_STOPPED ? FWD_DONE_SIGNAL : claim;
+}
+
+/* What became of the call in v's slot, by the host's record: taken back
+ * before the server claimed it (FWD_POSTED), the server's answer (FWD_DONE,
+ * FWD_DONE_SIGNAL, FWD_BOUNCED, FWD_STOPPED), none posted (FWD_IDLE), or -1:
+ * the slot says what no call of ours is in (the program wrote it). */
+static int settle(struct vcpu *v)
+{
+	uint32_t *state = word(v, FWD_STATE), posted = FWD_POSTED, claim, s;
+	bool waited = false;
+
+	if (handoff && !wait_for_server(v))
+		return FWD_POSTED; /* a signal came before the server took it */
+	if (__atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_SEQ_CST,
+					__ATOMIC_SEQ_CST))
+		return FWD_POSTED; /* the server never took it */
+	claim = __atomic_load_n(&v->fwd.claim, __ATOMIC_SEQ_CST);
+	if (claim == FWD_CLAIMED) {
+		wait_for_server(v);
+		waited = true;
+		claim = __atomic_load_n(&v->fwd.claim, __ATOMIC_SEQ_CST);
+	}
+	s = __atomic_load_n(state, __ATOMIC_SEQ_CST);
+	/* An answer the stub already took stays in the record: it counts only
+	 * with the slot's matching state, or when we saw it come. */
+	if (claim != FWD_IDLE && claim != FWD_CLAIMED && (waited || s == answer_state(claim)))
+		return (int)claim;
+	return s == FWD_IDLE ? FWD_IDLE : -1;
 }
 
 /* Signals the kernel gave the server for this thread join its queue. */
@@ -439,8 +556,7 @@ static void take_server_signals(struct vcpu *v)
 	int n = __atomic_load_n(&v->fwd.nsigs, __ATOMIC_ACQUIRE);
 	uint64_t mask = signal_block_all();
 
-	for (int i = 0; i < n && v->sig.n < SIGNAL_QUEUE_LEN; i++)
-		v->sig.queue[v->sig.n++] = v->fwd.sigs[i];
+	signal_queue_from_server(v, v->fwd.sigs, v->fwd.sig_seq, n);
 	v->fwd.nsigs = 0;
 	signal_set_mask(mask);
 }
@@ -458,50 +574,77 @@ static void leave_stub(struct guest *g, struct vcpu *v, bool rewind)
 	v->regs_dirty = true;
 }
 
+/* The program ran the take-over out with no call of ours in the slot (it
+ * wrote the state, and jumped there): an out of its own, which natively
+ * raises #GP, as vcpu.c's exit_from_elsewhere has it. Where the stub runs
+ * at CPL3 its registers are the program's. */
+static void forged_exit(struct guest *g, struct vcpu *v)
+{
+	siginfo_t si = { .si_signo = SIGSEGV, .si_code = SI_KERNEL };
+	struct fault_context fc = { .trapno = 13 };
+
+	signal_fault_regs(g, v, &si, &fc, v->regs);
+}
+
 void forward_take_over(struct guest *g, struct vcpu *v)
 {
 	struct guest_regs *r = v->regs;
-	uint32_t *state = word(v, FWD_STATE);
-	uint32_t s = __atomic_load_n(state, __ATOMIC_ACQUIRE), posted = FWD_POSTED;
 	uint64_t at = r->rip - (uint64_t)v->fwd.code;
 	long nr = (long)*qword(v, FWD_NR);
+	int how = settle(v);
+	uint32_t answered;
 	bool pending;
 
-	if (s == FWD_IDLE) {
+	switch (how) {
+	case FWD_IDLE:
+		/* At the take-over, no call in flight: the program's own out. */
+		if (at == FWD_TAKE_OVER) {
+			forged_exit(g, v);
+			return;
+		}
 		/* Settled already (rax holds the answer, the return is next), or
 		 * not posted (or bounced): back to the program's syscall
 		 * instruction, with rax the number, as before it ran. */
 		leave_stub(g, v, at != FWD_SYSRET && at != FWD_DONE_SYSRET);
 		return;
-	}
-	if (s == FWD_POSTED && !handoff &&
-	    __atomic_compare_exchange_n(state, &posted, FWD_IDLE, false, __ATOMIC_ACQ_REL,
-					__ATOMIC_ACQUIRE))
-		goto not_started; /* the server never took it */
-	if ((s == FWD_CLAIMED || s == FWD_POSTED) && !wait_for_server(v))
-		goto not_started; /* handoff: a signal came before the server took it */
-	s = __atomic_load_n(state, __ATOMIC_ACQUIRE);
-	if (s == FWD_BOUNCED)
+	case -1:
+		/* No call in flight. Stopped elsewhere in the stub (a signal),
+		 * it runs on to this same take-over, which ends here. */
+		if (at == FWD_TAKE_OVER)
+			forged_exit(g, v);
+		return;
+	case FWD_POSTED:
+	case FWD_BOUNCED:
 		goto not_started;
-	r->rax = *qword(v, FWD_RET);
-	if ((long)r->rax == -EINTR)
-		v->sig.interrupted_nr = (int)nr;
-	if (s == FWD_DONE_SIGNAL)
+	case FWD_STOPPED:
 		take_server_signals(v);
-	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
+		goto not_started;
+	}
+	r->rax = (uint64_t)v->fwd.ret;
+	if ((long)r->rax == -EINTR)
+		v->sig.interrupted_nr = (int)v->fwd.nr;
+	if (how == FWD_DONE_SIGNAL)
+		take_server_signals(v);
+	answered = (uint32_t)how;
+	__atomic_compare_exchange_n(&v->fwd.claim, &answered, FWD_IDLE, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	__atomic_store_n(word(v, FWD_STATE), FWD_IDLE, __ATOMIC_RELEASE);
 	leave_stub(g, v, false);
 	return;
 not_started:
-	__atomic_store_n(state, FWD_IDLE, __ATOMIC_RELEASE);
+	answered = (uint32_t)how;
+	__atomic_compare_exchange_n(&v->fwd.claim, &answered, FWD_IDLE, false, __ATOMIC_SEQ_CST,
+				    __ATOMIC_SEQ_CST);
+	__atomic_store_n(word(v, FWD_STATE), FWD_IDLE, __ATOMIC_RELEASE);
 	r->rax = (uint64_t)nr;
-	/* A signal that came first: its handler runs before the call, as
-	 * natively, and a call that would wait cannot miss it. */
+	forward_on_exit(g, v, nr);
+	/* A signal that came first (up to here: waking the server is a
+	 * syscall, which one may come with): its handler runs before the call,
+	 * as natively, and a call that would wait cannot miss it. */
 	pending = signal_pending(v);
 	leave_stub(g, v, pending);
-	if (pending)
-		return;
-	forward_on_exit(g, v, nr);
-	syscall_handle(g, v);
+	if (!pending)
+		syscall_handle(g, v);
 }
 
 static bool cpu_left_for_server(struct guest *g)
@@ -520,18 +663,18 @@ static void auto_decide(struct guest *g, struct vcpu *v)
 {
 	uint64_t now = __builtin_ia32_rdtsc(), elapsed = now - v->fwd.window_tsc;
 	uint64_t calls = calls_made(v) - v->fwd.window_calls;
-	uint32_t *on = word(v, FWD_ON);
+	bool on = v->fwd.on;
 
 	if (!v->fwd.window_tsc || elapsed > 16 * auto_window_ticks)
 		goto new_window; /* a long quiet spell tells nothing about the rate */
 	if (elapsed < auto_window_ticks)
 		return;
-	if (!*on && calls * auto_window_ticks >= AUTO_ON_PER_MS * elapsed && cpu_left_for_server(g) &&
+	if (!on && calls * auto_window_ticks >= AUTO_ON_PER_MS * elapsed && cpu_left_for_server(g) &&
 	    !v->fwd.unshared)
-		*on = 1;
-	else if (*on && (calls * auto_window_ticks < AUTO_OFF_PER_MS * elapsed ||
-			 !cpu_left_for_server(g)))
-		*on = 0;
+		set_on(v, true);
+	else if (on && (calls * auto_window_ticks < AUTO_OFF_PER_MS * elapsed ||
+			!cpu_left_for_server(g)))
+		set_on(v, false);
 new_window:
 	v->fwd.window_tsc = now;
 	v->fwd.window_calls = calls_made(v);
@@ -544,7 +687,7 @@ void forward_on_exit(struct guest *g, struct vcpu *v, long nr)
 	if (g->cfg.forward == POLICY_FORWARD_AUTO)
 		auto_decide(g, v);
 	/* An eligible call that exited found the server asleep (or missing). */
-	if (*word(v, FWD_ON) && served(nr))
+	if (v->fwd.on && served(nr))
 		server_wake(g, v);
 }
 
@@ -553,8 +696,8 @@ void forward_before_run(struct guest *g, struct vcpu *v)
 	(void)g;
 	/* Only a thread that forwards needs it; forward_on_exit turns one on
 	 * before the next run, which reads it here. */
-	if (v->fwd.code && __atomic_load_n(word(v, FWD_ON), __ATOMIC_RELAXED))
-		raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&v->fwd.mask, 8, 0, 0);
+	if (v->fwd.code && v->fwd.on)
+		v->fwd.mask = signal_program_mask(v);
 }
 
 void forward_disable(struct guest *g)
@@ -563,7 +706,7 @@ void forward_disable(struct guest *g)
 	dune_lock(&g->lock);
 	for (struct vcpu *o = g->all_vcpus; o; o = o->next_all)
 		if (o->fwd.code)
-			__atomic_store_n(word(o, FWD_ON), 0, __ATOMIC_RELEASE);
+			set_on(o, false);
 	dune_unlock(&g->lock);
 }
 
@@ -602,8 +745,10 @@ void forward_after_fork(struct guest *g, struct vcpu *v)
 	v->fwd.server_tid = 0; /* the parent's; the child has none */
 	v->fwd.nsigs = 0;
 	v->fwd.unshared = v->fwd.own_files = false; /* its server will share what it has */
-	*word(v, FWD_AWAKE) = 0;
+	set_awake(v, 0);
 	*word(v, FWD_STATE) = FWD_IDLE;
+	v->fwd.claim = FWD_IDLE;
+	v->fwd.stop = 0;
 	v->fwd.host_waiting = 0;
 }
 

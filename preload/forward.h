@@ -47,8 +47,10 @@ void forward_after_fork(struct guest *g, struct vcpu *v);
  * flags: one with files or a cwd of its own never forwards (a server
  * shares those of the thread that started it). Before its vCPU setup. */
 void forward_new_thread(struct vcpu *v, const struct vcpu *parent, unsigned long flags);
-/* forward.c: the kernel gave the server thread (stack base below) a signal. */
-void forward_server_signal(struct vcpu *v, int sig, const siginfo_t *info);
+/* forward.c: the kernel gave v's server thread a signal (in its handler, on
+ * its stack); uc is the context it returns to, a struct kernel_ucontext. */
+struct kernel_ucontext;
+void forward_server_signal(struct vcpu *v, const siginfo_t *info, struct kernel_ucontext *uc);
 
 /* forward_calls.c: may a server run this number at all (the stub's bitmap)? */
 bool forward_eligible(long nr);

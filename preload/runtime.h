@@ -75,23 +75,38 @@ struct vcpu_area {
 	uint8_t ist_stack[4 * 4096] __attribute__((aligned(4096)));
 };
 
+/* Exitless forwarding (forward.c): signals for the program that the kernel
+ * gave a server during one call (the server then blocks the rest). */
+#define FORWARD_SIGNALS 8
+
 /* Signals the host caught for this thread, to be delivered inside the guest.
- * The host's handler appends; the vCPU loop drains with signals blocked. */
-#define SIGNAL_QUEUE_LEN 64
+ * The host's handler appends; the vCPU loop drains with signals blocked.
+ * None is ever dropped: from SIGNAL_QUEUE_SOFT entries on, the handler
+ * blocks the signal it just queued in the kernel's mask (held), so the
+ * kernel keeps later ones pending, in order; the room above SOFT takes one
+ * more of each signal twice over (a mask change between two drains can let
+ * one more through), and a server's signals. */
+#define SIGNAL_QUEUE_SOFT 64
+#define SIGNAL_QUEUE_LEN (SIGNAL_QUEUE_SOFT + 2 * 64 + FORWARD_SIGNALS)
 
 struct vcpu_signals {
 	siginfo_t queue[SIGNAL_QUEUE_LEN];
+	uint64_t seq[SIGNAL_QUEUE_LEN]; /* when each was caught: orders a server's among them */
 	int n;
+	/* queue[0..kept): blocked when the vCPU last looked, and kept here
+	 * rather than given back to the kernel, which holds later ones of
+	 * the same signal for this thread (they would overtake it). */
+	int kept;
+	uint64_t held;        /* blocked in the kernel's mask by the handler, not by the program */
+	bool catch_one;       /* the runtime is unblocking: hold everything after one more */
 	int interrupted_nr;   /* the syscall that just returned -EINTR, or -1 */
+	bool not_run;         /* ... or that a signal caught first kept from running */
 	bool suspended;       /* in a wait with a temporary mask (sigsuspend, */
 	uint64_t suspend_mask; /* ppoll, ...): handlers run with that mask */
 	uint64_t start_mask;  /* the mask a new thread starts with */
-	uint64_t lost;        /* queue overflows (real-time signals only) */
 };
 
 /* Exitless forwarding (forward.c): this vCPU's stub, data page and server. */
-#define FORWARD_SIGNALS 8
-
 struct vcpu_forward {
 	uint8_t *code;            /* the stub's code page; its data page follows */
 	long server_tid;          /* 0: no server thread yet */
@@ -101,13 +116,20 @@ struct vcpu_forward {
 	/* Signals for the program that the kernel gave to the server while it
 	 * ran a call: the vCPU delivers them when it takes the answer. */
 	siginfo_t sigs[FORWARD_SIGNALS];
+	uint64_t sig_seq[FORWARD_SIGNALS];
 	int nsigs;
 	/* The thread has files, a cwd or semaphore undos of its own (made
 	 * without CLONE_FILES, CLONE_FS or CLONE_SYSVSEM, or by such a
 	 * thread): a server would not share them. own_files: the first. */
 	bool unshared, own_files;
-	/* Host-only: never in the data page, which the program may write. */
-	uint32_t host_waiting;    /* the vCPU thread waits on FWD_STATE */
+	/* Host-only: never in the data page, which the program may write, and
+	 * which the host reads only as hints it checks against these. */
+	bool on;                  /* this thread forwards without exits (FWD_ON is the stub's copy) */
+	uint32_t awake;           /* the server is up, not asleep (FWD_AWAKE is the stub's copy) */
+	uint32_t claim;           /* the server's part in the current call: FWD_IDLE, FWD_CLAIMED, or its answer */
+	uint32_t stop;            /* a signal reached the server since it opened its mask */
+	uint32_t host_waiting;    /* the vCPU thread waits on claim */
+	long nr, ret;             /* the call the server ran, and its result */
 	uint64_t mask;            /* the program thread's signal mask, for the server */
 };
 

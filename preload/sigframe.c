@@ -19,15 +19,6 @@
 #include "rawsys.h"
 #include "signals.h"
 
-/* The kernel's ucontext: libc's ucontext_t adds fields after uc_sigmask. */
-struct kernel_ucontext {
-	uint64_t uc_flags;
-	uint64_t uc_link;
-	stack_t uc_stack;
-	mcontext_t uc_mcontext;
-	uint64_t uc_sigmask;
-};
-
 struct rt_sigframe {
 	uint64_t pretcode; /* sa_restorer: the handler returns into it */
 	struct kernel_ucontext uc;

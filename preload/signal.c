@@ -9,8 +9,21 @@
  * loop then builds the rt_sigframe on the program's stack and resumes the
  * program in its handler. A syscall the signal interrupted is restarted or
  * fails with EINTR by the kernel's rules (signal(7)).
+ *
+ * Floods. Real-time signals queue, up to RLIMIT_SIGPENDING, and each must
+ * reach the program once, in order. The kernel keeps them for us: the host's
+ * handler takes what it is given, but once the thread's queue holds
+ * SIGNAL_QUEUE_SOFT it blocks each signal it takes in the mask the thread
+ * returns to (held), so that the kernel keeps the later ones pending; where
+ * the runtime itself unblocks (the end of a drain, sigreturn, a fault's
+ * handler) it lets in one signal and then holds everything, as the kernel
+ * delivers one at a time. A signal that a handler's mask blocks goes back to
+ * the kernel (rt_tgsigqueueinfo, siginfo intact), where sigwaitinfo,
+ * sigpending and signalfd see it, unless the kernel holds a later one of it
+ * for this thread, which would overtake it: then the queue keeps it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -26,9 +39,12 @@
 
 #define NSIG_KERNEL 64
 #define SIGSET_SIZE 8
+#define UNBLOCKABLE (bit(SIGKILL) | bit(SIGSTOP))
 
 static struct ksigaction actions[NSIG_KERNEL + 1]; /* the program's view */
 static struct dune_lock actions_lock;
+
+static uint64_t catch_seq; /* orders the catches of a vCPU thread and its server */
 
 void dune_host_restorer(void); /* sigreturn.S */
 
@@ -66,40 +82,119 @@ static void host_fault(int sig, const siginfo_t *info)
 	raw_syscall6(SYS_rt_sigaction, sig, (long)&dfl, 0, SIGSET_SIZE, 0, 0);
 }
 
-/* Runs on the host stack of whichever thread the kernel picked. */
-static void host_handler(int sig, siginfo_t *info, void *uc)
+uint64_t signal_catch_seq(void)
 {
+	return __atomic_fetch_add(&catch_seq, 1, __ATOMIC_RELAXED);
+}
+
+/* Give a signal back to the kernel, pending on this thread again with its
+ * siginfo as it was: a thread may queue any si_code to itself. */
+static void requeue(const siginfo_t *info)
+{
+	raw_syscall6(SYS_rt_tgsigqueueinfo, raw_syscall0(SYS_getpid), raw_syscall0(SYS_gettid),
+		     info->si_signo, (long)info, 0, 0);
+}
+
+/* In the handler, every signal blocked: queue what the kernel gave v's
+ * thread; *mask is the mask the thread goes back to. */
+static void catch_signal(struct vcpu *v, const siginfo_t *info, uint64_t *mask)
+{
+	struct vcpu_signals *s = &v->sig;
+	uint64_t seq = signal_catch_seq(); /* first: the order of catches across threads */
+	int sig = info->si_signo, n = s->n;
+	uint64_t hold = 0;
+
+	if (sig < SIGRTMIN) /* a standard signal already pending is not queued twice */
+		for (int i = 0; i < n; i++)
+			if (s->queue[i].si_signo == sig)
+				return;
+	if (n == SIGNAL_QUEUE_LEN) {
+		/* More than the holds below let through: not seen. Still not
+		 * lost: pending in the kernel again, and held there. */
+		requeue(info);
+		hold = bit(sig);
+	} else {
+		s->queue[n] = *info;
+		s->seq[n] = seq;
+		__atomic_store_n(&s->n, n + 1, __ATOMIC_RELEASE);
+		if (s->catch_one)
+			hold = ~UNBLOCKABLE;
+		else if (n + 1 >= SIGNAL_QUEUE_SOFT)
+			hold = bit(sig);
+	}
+	hold &= ~*mask;
+	s->held |= hold;
+	*mask |= hold;
+}
+
+/* Runs on the host stack of whichever thread the kernel picked. */
+static void host_handler(int sig, siginfo_t *info, void *ucv)
+{
+	struct kernel_ucontext *uc = ucv;
 	uint64_t sp = (uint64_t)__builtin_frame_address(0);
 	struct host_stack_base *base = (struct host_stack_base *)(sp & ~(HOST_STACK_SIZE - 1ull));
 	struct vcpu *v;
-	int n;
 
-	(void)uc;
 	if ((sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE) &&
 	    info->si_code > 0) {
 		host_fault(sig, info);
 		return;
 	}
 	if (base->magic == SERVER_STACK_MAGIC) {
-		forward_server_signal(base->vcpu, sig, info);
+		forward_server_signal(base->vcpu, info, uc);
 		return;
 	}
 	if (base->magic != HOST_STACK_MAGIC)
 		return; /* cannot happen: signals are blocked off the host stacks */
 	v = base->vcpu;
-	n = v->sig.n;
-	if (sig < SIGRTMIN) /* a standard signal already pending is not queued twice */
-		for (int i = 0; i < n; i++)
-			if (v->sig.queue[i].si_signo == sig)
-				goto kick;
-	if (n == SIGNAL_QUEUE_LEN) {
-		v->sig.lost++;
-		goto kick;
-	}
-	v->sig.queue[n] = *info;
-	__atomic_store_n(&v->sig.n, n + 1, __ATOMIC_RELEASE);
-kick:
+	catch_signal(v, info, &uc->uc_sigmask);
 	dune_guest.backend->request_exit(v);
+}
+
+uint64_t signal_program_mask(const struct vcpu *v)
+{
+	uint64_t mask = 0;
+
+	raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, 0, (long)&mask, SIGSET_SIZE, 0, 0);
+	return mask & ~v->sig.held;
+}
+
+/* The runtime sets the program's mask (the end of a drain, sigreturn, a
+ * fault's handler): what the handler holds for room stays held, and of the
+ * signals this unblocks the kernel gives one, then everything is held until
+ * the next drain, as the kernel itself delivers one at a time. */
+static void unblock_to(struct vcpu *v, uint64_t mask)
+{
+	v->sig.held &= ~mask;
+	v->sig.catch_one = true;
+	signal_set_mask(mask | v->sig.held);
+	v->sig.catch_one = false;
+}
+
+void signal_queue_from_server(struct vcpu *v, const siginfo_t *info, const uint64_t *seq, int count)
+{
+	struct vcpu_signals *s = &v->sig;
+
+	for (int j = 0; j < count; j++) {
+		int sig = info[j].si_signo, at = s->n;
+		bool queued = false;
+
+		for (int i = 0; sig < SIGRTMIN && i < s->n; i++)
+			queued |= s->queue[i].si_signo == sig;
+		if (queued)
+			continue;
+		if (s->n == SIGNAL_QUEUE_LEN) {
+			requeue(&info[j]);
+			continue;
+		}
+		while (at > s->kept && s->seq[at - 1] > seq[j])
+			at--;
+		memmove(&s->queue[at + 1], &s->queue[at], (s->n - at) * sizeof(s->queue[0]));
+		memmove(&s->seq[at + 1], &s->seq[at], (s->n - at) * sizeof(s->seq[0]));
+		s->queue[at] = info[j];
+		s->seq[at] = seq[j];
+		__atomic_store_n(&s->n, s->n + 1, __ATOMIC_RELEASE);
+	}
 }
 
 static long install(int sig, const struct ksigaction *act)
@@ -228,6 +323,15 @@ static long temp_mask_addr(struct guest *g, long nr, const long *a, uint64_t *ad
 	return mem_user_access(g, *addr, SIGSET_SIZE, PROT_READ) ? 0 : -EFAULT;
 }
 
+/* Has the host caught a signal for v, not yet delivered, that mask lets in? */
+static bool caught_for(const struct vcpu *v, uint64_t mask)
+{
+	for (int i = v->sig.kept; i < v->sig.n; i++)
+		if (!(mask & bit(v->sig.queue[i].si_signo)))
+			return true;
+	return false;
+}
+
 long signal_masked_wait(struct guest *g, struct vcpu *v, long nr, const long *a)
 {
 	uint64_t addr;
@@ -239,9 +343,14 @@ long signal_masked_wait(struct guest *g, struct vcpu *v, long nr, const long *a)
 	/* A handler that interrupts the wait runs with the call's mask, and
 	 * its frame saves the mask from before the call (signal(7)). */
 	if (addr) {
-		v->sig.suspend_mask = *(const uint64_t *)addr & ~(bit(SIGKILL) | bit(SIGSTOP));
+		v->sig.suspend_mask = *(const uint64_t *)addr & ~UNBLOCKABLE;
 		v->sig.suspended = true;
 	}
+	/* A signal the host caught on the way here (the exit that brought the
+	 * call) ends the wait at once, as one just after it began would: the
+	 * wait must not sleep through it. */
+	if (caught_for(v, addr ? v->sig.suspend_mask : signal_program_mask(v)))
+		return -EINTR;
 	r = raw_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 	if (r != -EINTR)
 		v->sig.suspended = false;
@@ -273,60 +382,124 @@ static void restart(struct guest_regs *r, long nr)
 	r->rax = (uint64_t)nr;
 }
 
-/* The slow path of signal_deliver_pending: the queue is not empty. */
+/* The signals pending for this thread alone (SigPnd of its status), or all
+ * if it cannot be read. */
+static uint64_t thread_pending(void)
+{
+	static const char key[] = "\nSigPnd:\t";
+	char buf[4096];
+	long fd = raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/thread-self/status",
+			       O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	long len = fd < 0 ? -1 : raw_syscall3(SYS_read, fd, buf, sizeof(buf) - 1);
+	uint64_t set = 0;
+	char *p;
+
+	if (fd >= 0)
+		raw_syscall1(SYS_close, fd);
+	if (len <= 0)
+		return ~0ull;
+	buf[len] = '\0';
+	p = strstr(buf, key);
+	if (!p)
+		return ~0ull;
+	for (p += sizeof(key) - 1; (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f'); p++)
+		set = set << 4 | (uint64_t)(*p <= '9' ? *p - '0' : *p - 'a' + 10);
+	return set;
+}
+
+/* Signals of which the kernel holds one for this thread alone, asked once per
+ * drain, before the drain gives any back: a signal given back goes behind
+ * those, and would overtake them. */
+static uint64_t held_for_thread(bool *known, uint64_t *set)
+{
+	uint64_t pending = 0;
+
+	if (!*known) {
+		raw_syscall6(SYS_rt_sigpending, (long)&pending, SIGSET_SIZE, 0, 0, 0, 0);
+		*set = pending ? thread_pending() : 0;
+		*known = true;
+	}
+	return *set;
+}
+
+/* The slow path of signal_deliver_pending: the queue is not empty. Signals
+ * are blocked throughout, so the queue is worked on in place. */
 static void deliver(struct guest *g, struct vcpu *v)
 {
-	siginfo_t q[SIGNAL_QUEUE_LEN];
-	siginfo_t again[SIGNAL_QUEUE_LEN];
-	uint64_t old = signal_block_all(), cur;
-	int n, nagain = 0, delivered = 0;
-	long nr = v->sig.interrupted_nr;
+	struct vcpu_signals *s = &v->sig;
+	uint64_t old = signal_block_all(), base, cur, kept_sigs = 0, later = 0;
+	long nr = s->interrupted_nr;
+	int n = s->n, kept = 0, delivered = 0;
+	bool later_known = false;
 	struct guest_regs regs;
 
 	if (program_regs_get(g, v, &regs)) {
 		signal_set_mask(old); /* in a stub, a few instructions from an exit */
 		return;
 	}
-	n = v->sig.n;
-	memcpy(q, v->sig.queue, n * sizeof(q[0]));
-	v->sig.n = 0;
-	v->sig.interrupted_nr = -1;
-	cur = v->sig.suspended ? v->sig.suspend_mask : old;
+	s->interrupted_nr = -1;
+	old &= ~s->held; /* the program's mask */
+	base = s->suspended ? s->suspend_mask : old;
+	cur = base;
 
 	for (int i = 0; i < n; i++) {
-		int sig = q[i].si_signo;
-		struct ksigaction act;
+		siginfo_t info = s->queue[i];
+		uint64_t seq = s->seq[i], b = bit(info.si_signo);
+		bool blocked = (cur | kept_sigs) & b;
+		struct ksigaction act = take_action(info.si_signo, !blocked);
 
-		act = take_action(sig, !(cur & bit(sig)));
-		if (!is_handler(act.handler) || (cur & bit(sig))) {
-			/* Changed since it was caught, or blocked by a handler
-			 * delivered just now: the kernel takes it back. */
-			again[nagain++] = q[i];
+		if (!is_handler(act.handler)) {
+			requeue(&info); /* changed since it was caught: the kernel acts */
+			continue;
+		}
+		if (blocked) {
+			/* Pending again, as in the kernel, unless the kernel holds
+			 * a later one of it for this thread: then it stays here,
+			 * ahead of that one. */
+			if ((kept_sigs & b) || (held_for_thread(&later_known, &later) & b)) {
+				s->queue[kept] = info;
+				s->seq[kept++] = seq;
+				kept_sigs |= b;
+			} else {
+				requeue(&info);
+			}
 			continue;
 		}
 		if (nr >= 0 && !delivered) {
-			if ((act.flags & SA_RESTART) && !never_restarted(&regs, nr))
+			if (s->not_run || ((act.flags & SA_RESTART) && !never_restarted(&regs, nr)))
 				restart(&regs, nr);
 			nr = -1;
 		}
-		if (sigframe_push(g, v, &regs, &q[i], &act,
-				  delivered || !v->sig.suspended ? cur : old, NULL)) {
+		if (sigframe_push(g, v, &regs, &info, &act, delivered || !s->suspended ? cur : old,
+				  NULL)) {
 			signal_set_mask(cur);
 			die_by_signal(g, SIGSEGV);
 		}
 		delivered++;
-		cur |= act.mask | (act.flags & SA_NODEFER ? 0 : bit(sig));
+		cur |= act.mask | (act.flags & SA_NODEFER ? 0 : b);
 	}
 	if (nr >= 0) /* no handler ran: the kernel would restart it */
 		restart(&regs, nr);
-	if (!delivered && v->sig.suspended)
+	if (!delivered && s->suspended)
 		cur = old;
-	v->sig.suspended = false;
+	s->suspended = false;
+	s->not_run = false;
+	__atomic_store_n(&s->n, kept, __ATOMIC_RELEASE);
+	s->kept = kept;
+	s->held = 0;
 	program_regs_set(g, v, &regs);
-	signal_set_mask(cur);
-	for (int i = 0; i < nagain; i++)
-		raw_syscall6(SYS_rt_tgsigqueueinfo, raw_syscall0(SYS_getpid), raw_syscall0(SYS_gettid),
-			     again[i].si_signo, (long)&again[i], 0, 0);
+	unblock_to(v, cur);
+}
+
+/* Only kept signals are queued: has the program unblocked one since? */
+static bool kept_unblocked(const struct vcpu *v)
+{
+	uint64_t mask = signal_program_mask(v);
+
+	for (int i = 0; i < v->sig.kept; i++)
+		if (!(mask & bit(v->sig.queue[i].si_signo)))
+			return true;
+	return false;
 }
 
 void signal_deliver_pending(struct guest *g, struct vcpu *v)
@@ -337,25 +510,36 @@ void signal_deliver_pending(struct guest *g, struct vcpu *v)
 		if (v->regs && forward_in_stub(v, v->regs->rip))
 			forward_take_over(g, v);
 		deliver(g, v);
+	} else if (v->sig.kept && kept_unblocked(v)) {
+		deliver(g, v);
 	}
+}
+
+void signal_fault_regs(struct guest *g, struct vcpu *v, const siginfo_t *info,
+		       const struct fault_context *fc, const struct guest_regs *in)
+{
+	int sig = info->si_signo;
+	struct guest_regs regs = *in;
+	uint64_t mask = signal_block_all() & ~v->sig.held;
+	struct ksigaction act = take_action(sig, !(mask & bit(sig)));
+
+	/* As force_sig: a blocked or ignored fault signal kills. */
+	if (!is_handler(act.handler) || (mask & bit(sig)))
+		die_by_signal(g, sig);
+	if (sigframe_push(g, v, &regs, info, &act, mask, fc))
+		die_by_signal(g, SIGSEGV);
+	program_regs_set(g, v, &regs);
+	unblock_to(v, mask | act.mask | (act.flags & SA_NODEFER ? 0 : bit(sig)));
 }
 
 void signal_fault(struct guest *g, struct vcpu *v, const siginfo_t *info,
 		  const struct fault_context *fc)
 {
-	int sig = info->si_signo;
-	struct ksigaction act;
 	struct guest_regs regs;
-	uint64_t mask = signal_block_all();
 
-	act = take_action(sig, !(mask & bit(sig)));
-	/* As force_sig: a blocked or ignored fault signal kills. */
-	if (!is_handler(act.handler) || (mask & bit(sig)) || program_regs_get(g, v, &regs))
-		die_by_signal(g, sig);
-	if (sigframe_push(g, v, &regs, info, &act, mask, fc))
-		die_by_signal(g, SIGSEGV);
-	program_regs_set(g, v, &regs);
-	signal_set_mask(mask | act.mask | (act.flags & SA_NODEFER ? 0 : bit(sig)));
+	if (program_regs_get(g, v, &regs))
+		die_by_signal(g, info->si_signo);
+	signal_fault_regs(g, v, info, fc, &regs);
 }
 
 void signal_return(struct guest *g, struct vcpu *v)
@@ -366,5 +550,5 @@ void signal_return(struct guest *g, struct vcpu *v)
 	if (program_regs_get(g, v, &regs) || sigframe_pop(g, v, &regs, &mask))
 		die_by_signal(g, SIGSEGV);
 	program_regs_set(g, v, &regs);
-	signal_set_mask(mask & ~(bit(SIGKILL) | bit(SIGSTOP)));
+	unblock_to(v, mask & ~UNBLOCKABLE);
 }

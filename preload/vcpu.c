@@ -151,6 +151,8 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			site = r->rcx - 2;
 			nr = syscall_kernel_number(r->rax);
 			forward_on_exit(g, v, nr);
+			if (signal_before_syscall(v, nr))
+				break; /* its handler first: the call is made again after it */
 			syscall_handle(g, v);
 			/* libgcc's unwinder knows __restore_rt by its syscall bytes */
 			/* A denied number stays on the stub, where the guest decides it;
@@ -168,6 +170,8 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 			r->rcx = r->rip;
 			r->r11 = r->rflags;
 			v->regs_dirty = true;
+			if (signal_before_syscall(v, syscall_kernel_number(r->rax)))
+				break;
 			syscall_handle(g, v);
 			break;
 		case EXIT_EXCEPTION:
