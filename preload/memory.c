@@ -212,7 +212,7 @@ extern const Elf64_Ehdr __ehdr_start __attribute__((visibility("hidden")));
 static int hide_runtime_object(struct guest *g)
 {
 	const Elf64_Phdr *ph = (const Elf64_Phdr *)((const char *)&__ehdr_start + __ehdr_start.e_phoff);
-	uint64_t bias = 0;
+	uint64_t bias = 0, lo = UINT64_MAX, hi = 0;
 
 	for (int i = 0; i < __ehdr_start.e_phnum; i++)
 		if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
@@ -221,13 +221,17 @@ static int hide_runtime_object(struct guest *g)
 		uint64_t start = align_down(bias + ph[i].p_vaddr, PAGE_SIZE);
 		uint64_t end = align_up(bias + ph[i].p_vaddr + ph[i].p_memsz, PAGE_SIZE);
 
-		if (ph[i].p_type != PT_LOAD ||
-		    (ph[i].p_offset == 0 && !(ph[i].p_flags & (PF_W | PF_X))))
+		bool headers = ph[i].p_offset == 0 && !(ph[i].p_flags & (PF_W | PF_X));
+
+		if (ph[i].p_type != PT_LOAD)
 			continue;
-		if (vma_set(&g->reserved, start, end, 0))
+		lo = start < lo ? start : lo;
+		hi = end > hi ? end : hi;
+		if (!headers && vma_set(&g->reserved, start, end, 0))
 			return -ENOMEM;
 	}
-	return 0;
+	/* The kernel may touch none of it for the program, headers included. */
+	return lo < hi ? spans_add(lo, hi) : 0;
 }
 
 int mem_init(struct guest *g)
@@ -258,7 +262,7 @@ int mem_init(struct guest *g)
 	/* And the kernel may not touch any of it for the program (sysargs.c),
 	 * the guards included: a program that mapped over one would have no guard. */
 	if (spans_add(arena_start, arena_end) ||
-	    spans_add((uint64_t)pool, (uint64_t)pool_end + PAGE_SIZE) || spans_add_self() || spans_seal_host_code())
+	    spans_add((uint64_t)pool, (uint64_t)pool_end + PAGE_SIZE) || spans_seal_host_code())
 		return -ENOMEM;
 	if ((r = pt_init(&g->pt, pool_alloc, g)))
 		return r;

@@ -68,32 +68,6 @@ bool spans_next(uint64_t from, uint64_t to, uint64_t *start, uint64_t *end)
 	return found;
 }
 
-static int add_object(struct dl_phdr_info *info, size_t size, void *self)
-{
-	uint64_t lo = UINT64_MAX, hi = 0;
-
-	(void)size;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uint64_t s = info->dlpi_addr + ph->p_vaddr;
-
-		if (ph->p_type != PT_LOAD)
-			continue;
-		if (s < lo)
-			lo = s;
-		if (s + ph->p_memsz > hi)
-			hi = s + ph->p_memsz;
-	}
-	if (lo > (uint64_t)self || hi <= (uint64_t)self)
-		return 0; /* another object: only the one holding this function is ours */
-	return spans_add(lo & ~4095ull, (hi + 4095) & ~4095ull) ? -1 : 1;
-}
-
-int spans_add_self(void)
-{
-	return dl_iterate_phdr(add_object, (void *)spans_add_self) == 1 ? 0 : -ENOENT;
-}
-
 /* The libraries libdunepre.so calls into, by the start of their names. */
 static const char *const host_libraries[] = {
 	"ld-linux", "libc.so", "libunwind", "libZydis", "liblzma", "libgcc_s",

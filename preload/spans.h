@@ -19,9 +19,6 @@ bool spans_overlap(uint64_t addr, uint64_t len);
 /* The runtime range that starts first among those touching [from, to):
  * true and [*start, *end) clipped to it, or false. */
 bool spans_next(uint64_t from, uint64_t to, uint64_t *start, uint64_t *end);
-/* Add libdunepre.so's own segments (found from a function of ours). */
-int spans_add_self(void);
-
 /* Code that the runtime runs on the host side but does not own: the
  * executable segments of the libraries it calls (ld.so, libc, libunwind,
  * Zydis and theirs). The program shares them and may read and run them, but

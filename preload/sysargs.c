@@ -221,7 +221,7 @@ bool sysargs_runtime_thread(struct guest *g, long arg)
 #define WAITV_MAX    128           /* FUTEX_WAITV_MAX */
 
 struct scratch {
-	uint8_t *base;
+	uint8_t **base; /* the vCPU's, made on first use */
 	size_t used;
 };
 
@@ -229,10 +229,13 @@ static void *take(struct scratch *s, size_t n)
 {
 	void *p;
 
+	if (!*s->base)
+		*s->base = raw_mmap(SCRATCH_SIZE, PROT_READ | PROT_WRITE,
+				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
 	n = (n + 15) & ~(size_t)15;
-	if (!s->base || n > SCRATCH_SIZE - s->used)
+	if (!*s->base || n > SCRATCH_SIZE - s->used)
 		return NULL;
-	p = s->base + s->used;
+	p = *s->base + s->used;
 	s->used += n;
 	return p;
 }
@@ -248,6 +251,16 @@ static bool copy_in(void *dst, uint64_t src, size_t n)
 	return n == 0 || (!bad(src, n) && guest_read(dst, src, (long)n) == (long)n);
 }
 
+/* The same into scratch memory: the copy, or NULL with *err -ENOMEM (no
+ * scratch left) or -EFAULT (as the kernel answers). */
+static void *copy_new(struct scratch *s, uint64_t src, size_t n, long *err)
+{
+	void *p = take(s, n);
+
+	*err = !p ? -ENOMEM : !copy_in(p, src, n) ? -EFAULT : 0;
+	return *err ? NULL : p;
+}
+
 static void copy_out(uint64_t dst, const void *src, size_t n)
 {
 	struct iovec local = { (void *)src, n }, remote = { (void *)dst, n };
@@ -261,6 +274,7 @@ static void copy_out(uint64_t dst, const void *src, size_t n)
 static long copy_iov(struct scratch *s, uint64_t addr, uint64_t count, uint64_t *out)
 {
 	struct iovec *iov;
+	long r;
 
 	if (count == 0) {
 		*out = addr;
@@ -268,10 +282,8 @@ static long copy_iov(struct scratch *s, uint64_t addr, uint64_t count, uint64_t 
 	}
 	if (count > UIO_MAXIOV)
 		return -EINVAL;
-	if (!(iov = take(s, count * sizeof(*iov))))
-		return -ENOMEM;
-	if (!copy_in(iov, addr, count * sizeof(*iov)))
-		return -EFAULT;
+	if (!(iov = copy_new(s, addr, count * sizeof(*iov), &r)))
+		return r;
 	for (uint64_t i = 0; i < count; i++)
 		if (iov[i].iov_len && bad((uint64_t)iov[i].iov_base, iov[i].iov_len))
 			return -EFAULT;
@@ -318,10 +330,8 @@ static long copy_msg_parts(struct scratch *s, struct msghdr *m, bool sent)
 
 		if (m->msg_controllen > CONTROL_MAX)
 			return -ENOBUFS;
-		if (!(control = take(s, m->msg_controllen)))
-			return -ENOMEM;
-		if (!copy_in(control, (uint64_t)m->msg_control, m->msg_controllen))
-			return -EFAULT;
+		if (!(control = copy_new(s, (uint64_t)m->msg_control, m->msg_controllen, &r)))
+			return r;
 		m->msg_control = control;
 		return check_rights(m);
 	}
@@ -330,12 +340,11 @@ static long copy_msg_parts(struct scratch *s, struct msghdr *m, bool sent)
 
 static long copy_msg(struct scratch *s, uint64_t addr, bool sent, uint64_t *out)
 {
-	struct msghdr *m = take(s, sizeof(*m));
+	long r;
+	struct msghdr *m = copy_new(s, addr, sizeof(*m), &r);
 
 	if (!m)
-		return -ENOMEM;
-	if (!copy_in(m, addr, sizeof(*m)))
-		return -EFAULT;
+		return r;
 	*out = (uint64_t)m;
 	return copy_msg_parts(s, m, sent);
 }
@@ -351,10 +360,8 @@ static long copy_mmsg(struct scratch *s, uint64_t addr, uint64_t count, bool sen
 		*out = addr;
 		return 0;
 	}
-	if (!(mm = take(s, count * sizeof(*mm))))
-		return -ENOMEM;
-	if (!copy_in(mm, addr, count * sizeof(*mm)))
-		return -EFAULT;
+	if (!(mm = copy_new(s, addr, count * sizeof(*mm), &r)))
+		return r;
 	for (uint64_t i = 0; i < count; i++)
 		if ((r = copy_msg_parts(s, &mm[i].msg_hdr, sent)))
 			return r;
@@ -366,15 +373,14 @@ static long copy_mmsg(struct scratch *s, uint64_t addr, uint64_t count, bool sen
 static long copy_sigevent(struct guest *g, struct scratch *s, uint64_t addr, uint64_t *out)
 {
 	struct sigevent *e;
+	long r;
 
 	if (!addr) {
 		*out = 0;
 		return 0;
 	}
-	if (!(e = take(s, sizeof(*e))))
-		return -ENOMEM;
-	if (!copy_in(e, addr, sizeof(*e)))
-		return -EFAULT;
+	if (!(e = copy_new(s, addr, sizeof(*e), &r)))
+		return r;
 	if ((e->sigev_notify & SIGEV_THREAD_ID) && sysargs_runtime_thread(g, e->_sigev_un._tid))
 		return -EINVAL;
 	*out = (uint64_t)e;
@@ -384,13 +390,12 @@ static long copy_sigevent(struct guest *g, struct scratch *s, uint64_t addr, uin
 static long copy_waitv(struct scratch *s, uint64_t addr, uint64_t count, uint64_t *out)
 {
 	struct futex_waitv *w;
+	long r;
 
 	if (count == 0 || count > WAITV_MAX)
 		return -EINVAL;
-	if (!(w = take(s, count * sizeof(*w))))
-		return -ENOMEM;
-	if (!copy_in(w, addr, count * sizeof(*w)))
-		return -EFAULT;
+	if (!(w = copy_new(s, addr, count * sizeof(*w), &r)))
+		return r;
 	for (uint64_t i = 0; i < count; i++)
 		if (bad(w[i].uaddr, 4))
 			return -EFAULT;
@@ -518,7 +523,7 @@ long sysargs_check_registers(struct guest *g, long nr, const long a[6])
 long sysargs_prepare(struct guest *g, struct vcpu *v, long nr, long a[6])
 {
 	const struct sysargs_rule *rule;
-	struct scratch s = { v->argcopy, 0 };
+	struct scratch s = { &v->argcopy, 0 };
 	uint64_t copy;
 	long r;
 
@@ -546,14 +551,6 @@ long sysargs_prepare(struct guest *g, struct vcpu *v, long nr, long a[6])
 			break;
 		default:
 			continue;
-		}
-		if (r == -ENOMEM && !s.base) {
-			/* First use on this vCPU: its scratch memory, then again. */
-			v->argcopy = raw_mmap(SCRATCH_SIZE, PROT_READ | PROT_WRITE,
-					      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
-			if (!v->argcopy)
-				return -ENOMEM;
-			return sysargs_prepare(g, v, nr, a);
 		}
 		if (r)
 			return r;
