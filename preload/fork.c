@@ -48,6 +48,7 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	}
 
 	v->host_tid = raw_syscall0(SYS_gettid); /* the child's own thread (procdir.c lists it) */
+	progmem_after_fork();
 	regs.rax = 0;
 	regs_resume_in_program(g, &regs);
 	if (newsp)

@@ -355,14 +355,12 @@ static long copy_request(const struct vcpu *v, long a[6])
 }
 
 /* Calls the server does not run for this thread: not allowed, thread-bound,
- * with arguments only the vCPU can judge (what needs more than the
- * registers; a refusal is answered there too), or any of a thread that does
- * not forward now (a call posted anyway came from the program's writes, not
+ * with arguments only the vCPU can judge, or any of a thread that does not
+ * forward now (a call posted anyway came from the program's writes, not
  * from its stub). */
 static bool server_refuses(const struct vcpu *v, long nr, const long a[6])
 {
-	return !served(nr) || !forward_server_may_run(nr, a) || sysargs_nested(nr) ||
-	       sysargs_check_registers(&dune_guest, nr, a) ||
+	return !served(nr) || !forward_server_may_run(nr, a) || sysargs_vcpu_only(nr) ||
 	       __atomic_load_n(&disabled, __ATOMIC_ACQUIRE) || v->libdune ||
 	       !__atomic_load_n(&v->fwd.on, __ATOMIC_ACQUIRE) || v->fwd.unshared;
 }
@@ -374,14 +372,17 @@ static void server_main(void *arg)
 
 	__atomic_add_fetch(&awake_servers, 1, __ATOMIC_RELAXED);
 	for (;;) {
-		long a[6], nr, ret;
+		long orig[6], a[6], nr, ret;
 		uint64_t t0, mask;
 		bool quick;
 
 		server_claim(v);
 		t0 = __builtin_ia32_rdtsc();
-		nr = copy_request(v, a);
-		if (server_refuses(v, nr, a)) {
+		nr = copy_request(v, orig);
+		memcpy(a, orig, sizeof(a));
+		/* The arguments' checks and copies (into the server's own
+		 * scratch); a refusal is the vCPU's to answer. */
+		if (server_refuses(v, nr, a) || sysargs_prepare(&dune_guest, &v->fwd.argcopy, nr, a)) {
 			server_answer(v, FWD_BOUNCED, FWD_BOUNCED);
 			continue;
 		}
@@ -399,8 +400,9 @@ static void server_main(void *arg)
 			server_answer(v, FWD_DONE_SIGNAL, FWD_STOPPED);
 			continue;
 		}
-		forward_calls_after(nr, a, ret);
-		procdir_after(nr, a[0], ret);
+		sysargs_finish(nr, orig, a, ret);
+		forward_calls_after(nr, orig, ret);
+		procdir_after(nr, orig[0], ret);
 		v->stats.syscalls[nr]++;
 		v->stats.forwarded++;
 		v->fwd.nr = nr;
@@ -447,6 +449,8 @@ static int server_start(struct guest *g, struct vcpu *v)
 		if (!v->fwd.server_stack)
 			return -ENOMEM;
 	}
+	if (!v->fwd.argcopy && !(v->fwd.argcopy = sysargs_scratch_new()))
+		return -ENOMEM;
 	set_awake(v, 1);
 	mask = signal_block_all(); /* the server starts, and stays, with all blocked */
 	tid = dune_clone_thread(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD |

@@ -72,8 +72,12 @@ void trace_syscall_end(struct guest *g, long nr, const long args[6], long ret,
 		       enum trace_phase phase);
 /* trace.c: a page fault or exception the policy traces. */
 void trace_fault(struct guest *g, int vector, uint64_t error, uint64_t addr, uint64_t rip);
-/* trace.c: bytes of the program's memory, without faulting: how many were read. */
+/* progmem.c: bytes of the program's memory, without faulting and never the
+ * runtime's: how many were read (or written). */
 long guest_read(void *dst, uint64_t src, long n);
+long guest_write(uint64_t dst, const void *src, long n);
+/* progmem.c: in a forked child: the process id the copies use is its own. */
+void progmem_after_fork(void);
 
 /* hook.c: run the hook in the guest for this fault; the program goes on in it. */
 void hook_call(struct guest *g, struct vcpu *v, int vector, uint64_t error, uint64_t addr,

@@ -131,6 +131,7 @@ struct vcpu_forward {
 	uint32_t host_waiting;    /* the vCPU thread waits on claim */
 	long nr, ret;             /* the call the server ran, and its result */
 	uint64_t mask;            /* the program thread's signal mask, for the server */
+	uint8_t *argcopy;         /* the server's scratch for copies of a call's structures */
 };
 
 /* A hook (include/dune/hooks.h) running in the guest for this vCPU. */

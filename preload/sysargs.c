@@ -179,15 +179,15 @@ bool sysargs_plain(long nr)
 	for (int i = 0; i < 6; i++)
 		if (r->arg[i] != ARG_NUM)
 			return false;
-	return r->refuse == 0 && !sysargs_nested(nr);
+	return r->refuse == 0 && !sysargs_vcpu_only(nr);
 }
 
-bool sysargs_nested(long nr)
+bool sysargs_vcpu_only(long nr)
 {
 	const struct sysargs_rule *r = sysargs_rule(nr);
 
 	for (int i = 0; i < 6; i++)
-		if (r->arg[i] >= ARG_IOV || r->arg[i] == ARG_TID)
+		if (r->arg[i] == ARG_TID || r->arg[i] == ARG_SIGEV)
 			return true;
 	switch (nr) { /* decided from the guest's state or after the call */
 	case SYS_getpriority: case SYS_setpriority: case SYS_ioprio_get: case SYS_ioprio_set:
@@ -225,13 +225,18 @@ struct scratch {
 	size_t used;
 };
 
+uint8_t *sysargs_scratch_new(void)
+{
+	return raw_mmap(SCRATCH_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+			-1);
+}
+
 static void *take(struct scratch *s, size_t n)
 {
 	void *p;
 
 	if (!*s->base)
-		*s->base = raw_mmap(SCRATCH_SIZE, PROT_READ | PROT_WRITE,
-				    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1);
+		*s->base = sysargs_scratch_new();
 	n = (n + 15) & ~(size_t)15;
 	if (!*s->base || n > SCRATCH_SIZE - s->used)
 		return NULL;
@@ -248,7 +253,7 @@ static bool bad(uint64_t addr, uint64_t len)
 /* n bytes of the program's memory at src, as the kernel would copy them. */
 static bool copy_in(void *dst, uint64_t src, size_t n)
 {
-	return n == 0 || (!bad(src, n) && guest_read(dst, src, (long)n) == (long)n);
+	return n == 0 || guest_read(dst, src, (long)n) == (long)n;
 }
 
 /* The same into scratch memory: the copy, or NULL with *err -ENOMEM (no
@@ -263,11 +268,7 @@ static void *copy_new(struct scratch *s, uint64_t src, size_t n, long *err)
 
 static void copy_out(uint64_t dst, const void *src, size_t n)
 {
-	struct iovec local = { (void *)src, n }, remote = { (void *)dst, n };
-
-	if (!bad(dst, n))
-		raw_syscall6(SYS_process_vm_writev, raw_syscall0(SYS_getpid), (long)&local, 1,
-			     (long)&remote, 1, 0);
+	guest_write(dst, src, (long)n);
 }
 
 /* An iovec array: copied, every buffer checked. *out: the copy. */
@@ -520,10 +521,10 @@ long sysargs_check_registers(struct guest *g, long nr, const long a[6])
 	return check_who(g, nr, a);
 }
 
-long sysargs_prepare(struct guest *g, struct vcpu *v, long nr, long a[6])
+long sysargs_prepare(struct guest *g, uint8_t **scratch, long nr, long a[6])
 {
 	const struct sysargs_rule *rule;
-	struct scratch s = { &v->argcopy, 0 };
+	struct scratch s = { scratch, 0 };
 	uint64_t copy;
 	long r;
 

@@ -45,15 +45,18 @@ const struct sysargs_rule *sysargs_rule(long nr);
  * run only those.) */
 bool sysargs_plain(long nr);
 
-/* Does nr have a rule that reads program memory (a nested structure), a
- * thread argument, or a check after the call: only a vCPU's thread judges
- * it (a server bounces it). */
-bool sysargs_nested(long nr);
+/* Does judging nr take the vCPU's thread: a thread id (the list of the
+ * program's threads is kept under the guest's lock, which a server must not
+ * take: a fork would leave it held in the child), or the guest's state? A
+ * server bounces those. */
+bool sysargs_vcpu_only(long nr);
 
 /* Judge nr with the arguments in a[]. Returns 0 to make the call with a[],
- * which may now point at copies in v's scratch memory, or -errno to answer
- * with. ENOSYS for a number the kernel headers do not know. */
-long sysargs_prepare(struct guest *g, struct vcpu *v, long nr, long a[6]);
+ * which may now point at copies in *scratch (made on first use), or -errno
+ * to answer with. ENOSYS for a number the kernel headers do not know. */
+long sysargs_prepare(struct guest *g, uint8_t **scratch, long nr, long a[6]);
+/* Scratch for sysargs_prepare, made ahead (a server may not allocate). */
+uint8_t *sysargs_scratch_new(void);
 /* The same for the checks that need nothing but the registers (a server's). */
 long sysargs_check_registers(struct guest *g, long nr, const long a[6]);
 /* After the call: copy what the kernel wrote into the copies back to the

@@ -208,7 +208,7 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 			       (long)r->r10, (long)r->r8, (long)r->r9 };
 	long a[6] = { orig[0], orig[1], orig[2], orig[3], orig[4], orig[5] };
 	long a1, a2, a3, a4, a5, a6;
-	long ret = sysargs_prepare(g, v, nr, a);
+	long ret = sysargs_prepare(g, &v->argcopy, nr, a);
 
 	if (ret)
 		goto answered; /* refused: the call does not reach the kernel */

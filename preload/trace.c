@@ -12,12 +12,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/uio.h>
 
 #include "guest.h"
 #include "names.h"
 #include "rawsys.h"
-#include "spans.h"
 
 #define LINE_MAX_LEN 2048
 #define PATH_SHOWN 256   /* bytes of a path shown */
@@ -42,21 +40,6 @@ static void put(struct line *l, const char *fmt, ...)
 	w = vsnprintf(l->buf + l->n, (size_t)room, fmt, ap);
 	va_end(ap);
 	l->n += w < room ? w : room - 1;
-}
-
-long guest_read(void *dst, uint64_t src, long n)
-{
-	struct iovec local = { dst, (size_t)n }, remote = { (void *)src, (size_t)n };
-	long r;
-
-	/* The runtime's memory is not the program's: a trace line must not
-	 * show it (a traced call with a pointer into it, say). */
-	if (spans_overlap(src, (uint64_t)n))
-		return 0;
-	r = raw_syscall6(SYS_process_vm_readv, raw_syscall0(SYS_getpid), (long)&local, 1,
-			      (long)&remote, 1, 0);
-
-	return r < 0 ? 0 : r;
 }
 
 /* Bytes as a C string literal, as strace shows them. */

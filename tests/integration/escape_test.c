@@ -112,7 +112,7 @@ Test(escape, io_uring_is_refused_under_a_policy_that_denies)
 /* Under dune the attack aims at the runtime's pages, natively at a page the
  * process does not have: every answer must be the same, and a policy that
  * denies mkdir still holds afterwards. */
-static void same_as_native(const char *attack, const char *forward)
+static void same_as_native_with(const char *attack, const char *forward, const char *more)
 {
 	char *env = policy_env("deny-mkdir-kernel.conf", "[syscalls]\ndeny = mkdir, mkdirat\n");
 	char *dir = fresh_dir("kernel-attack");
@@ -121,7 +121,7 @@ static void same_as_native(const char *attack, const char *forward)
 	require_kvm();
 	native = run_program(ARGV(KERNEL, attack), NULL, 0, NULL);
 	cr_assert_eq(native.status, 0, "natively: %s", native.err);
-	dune = run_program(ARGV(KERNEL, attack, dir), ENV(env, forward), 1, NULL);
+	dune = run_program(ARGV(KERNEL, attack, dir), ENV(env, forward, more), 1, NULL);
 	cr_expect_eq(dune.status, 0, "under dune: status %d, %s", dune.status, dune.err);
 	cr_expect(strncmp(dune.out, native.out, native.out_len) == 0,
 		  "%s\nnatively:\n%s\nunder dune:\n%s", attack, native.out, dune.out);
@@ -129,6 +129,11 @@ static void same_as_native(const char *attack, const char *forward)
 		  "the policy no longer holds: %s", dune.out + native.out_len);
 	run_result_free(&native);
 	run_result_free(&dune);
+}
+
+static void same_as_native(const char *attack, const char *forward)
+{
+	same_as_native_with(attack, forward, NULL);
 }
 
 /* An attack whose answers differ from a native run by design: what dune
@@ -152,6 +157,29 @@ Test(escape, kernel_reads_and_writes_of_runtime_pages_fault)
 Test(escape, kernel_reads_and_writes_of_runtime_pages_fault_exitless)
 {
 	same_as_native("memory", "DUNE_FORWARD=exitless");
+}
+
+/* Every call through the server: it copies and checks nested structures
+ * (iovecs, msghdr) in scratch memory of its own. */
+Test(escape, kernel_reads_and_writes_of_runtime_pages_fault_on_a_server)
+{
+	same_as_native_with("memory", "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1");
+}
+
+/* The structure checked is the structure used, on the vCPU and on a server. */
+Test(escape, a_swapped_iovec_never_reaches_the_runtime)
+{
+	same_as_native("iov-race", "DUNE_FORWARD=exit");
+}
+
+Test(escape, a_swapped_iovec_never_reaches_the_runtime_on_a_server)
+{
+	same_as_native_with("iov-race", "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1");
+}
+
+Test(escape, runtime_descriptors_are_not_open_on_a_server)
+{
+	same_as_native_with("fds", "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1");
 }
 
 Test(escape, memory_map_calls_over_runtime_pages_fail_as_for_no_memory)

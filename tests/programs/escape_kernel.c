@@ -8,6 +8,8 @@
  * the program does not have.
  *
  *   escape_kernel memory    kernel reads and writes of runtime pages
+ *   escape_kernel iov-race  readv while another thread swaps its iovec's
+ *                           buffer for a runtime page (a double fetch)
  *   escape_kernel maps      memory-map calls over runtime pages
  *   escape_kernel host-code libc's code, which the runtime runs (dune only)
  *   escape_kernel fds       the runtime's descriptors, by number
@@ -23,6 +25,7 @@
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -114,6 +117,61 @@ static void memory(void)
 		say("futex on it", syscall(SYS_futex, t, FUTEX_WAKE, 1, 0, 0, 0));
 		close(p[0]), close(p[1]), close(sv[0]), close(sv[1]);
 	}
+}
+
+static struct iovec race_iov;
+static void *race_good, *race_bad;
+static volatile int race_over;
+
+static void *swap_buffers(void *arg)
+{
+	(void)arg;
+	while (!race_over) {
+		__atomic_store_n(&race_iov.iov_base, race_bad, __ATOMIC_RELAXED);
+		__atomic_store_n(&race_iov.iov_base, race_good, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+/* The iovec checked must be the iovec used. writev with a buffer that
+ * another thread swaps for a runtime page (page tables) would copy the
+ * runtime's bytes into the pipe; natively that page is not mapped. Each call
+ * writes the good buffer or fails with EFAULT, and the pipe holds nothing
+ * but its bytes. */
+static void iov_race(void)
+{
+	static char good[4096], got[4096];
+	int p[2], other = 0, leaked = 0;
+	pthread_t t;
+
+	memset(good, 'G', sizeof(good));
+	pipe(p);
+	race_good = good;
+	race_bad = (void *)target(1);
+	race_iov = (struct iovec){ good, sizeof(good) };
+	pthread_create(&t, NULL, swap_buffers, NULL);
+	for (int i = 0; i < 20000; i++) {
+		long r = writev(p[1], &race_iov, 1);
+
+		if (r < 0) {
+			other += errno != EFAULT;
+			continue;
+		}
+		for (long n = 0; n < r;) {
+			long k = read(p[0], got, sizeof(got) < (size_t)(r - n) ? sizeof(got) : (size_t)(r - n));
+
+			if (k <= 0)
+				break;
+			for (long j = 0; j < k; j++)
+				leaked += got[j] != 'G';
+			n += k;
+		}
+	}
+	race_over = 1;
+	pthread_join(t, NULL);
+	close(p[0]), close(p[1]);
+	printf("writev racing a swapped iovec: other answers %d, bytes not the buffer's %d\n", other,
+	       leaked ? 1 : 0);
 }
 
 static void maps(void)
@@ -287,6 +345,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (!strcmp(argv[1], "memory"))
 		memory();
+	else if (!strcmp(argv[1], "iov-race"))
+		iov_race();
 	else if (!strcmp(argv[1], "maps"))
 		maps();
 	else if (!strcmp(argv[1], "map-fixed"))
