@@ -81,6 +81,7 @@ void dune_preload_init(void)
 	struct guest *g = &dune_guest;
 	struct guest_regs *regs = &dune_entry_regs;
 	int saved_errno = errno;
+	const char *unconfinable;
 	char why[512];
 	uint8_t *host_stack;
 	int r;
@@ -104,7 +105,11 @@ void dune_preload_init(void)
 	}
 	rewrite_init();
 	enforce_init(g);
-	exec_init(environ);
+	if ((unconfinable = exec_init(environ))) {
+		enforce_backend_unavailable(g, unconfinable); /* returns only to run natively */
+		errno = saved_errno;
+		return;
+	}
 	if ((r = mem_init(g)))
 		dune_fatal("cannot mirror this process's memory into the guest: %s", strerror(-r));
 	if ((r = cpu_init(g)))

@@ -1,9 +1,11 @@
 /* exec.c: execve and execveat: the new image comes back under dune.
  *
  * It enters dune through LD_PRELOAD, so the runtime rewrites the environment
- * the program passes. The new one has exactly one LD_PRELOAD, whose first
- * entry is dune's own library, then the program's entries (from the
- * LD_PRELOAD ld.so would have read: the last one). It has none of the
+ * the program passes. The new one has exactly one LD_PRELOAD: the program's
+ * entries (from the LD_PRELOAD ld.so would have read: the last one), then
+ * dune's own library, last, because ld.so runs the constructors of the
+ * preloaded libraries from the last to the first: one listed after dune's
+ * would run its code before dune enters, outside the guest. It has none of the
  * program's DUNE_* variables but the runtime's own, as the process started
  * with them: a program may not choose another policy for its next image.
  * Under a policy, it also lacks the loader's variables that run code or
@@ -152,12 +154,49 @@ static void keep_settings(char **env)
 	}
 }
 
-void exec_init(char **environ_at_entry)
+/* Is the entry of LD_PRELOAD at s (len bytes) dune's library? */
+static bool names_preload(const char *s, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (len >= sizeof(path))
+		return false;
+	memcpy(path, s, len);
+	path[len] = '\0';
+	return !raw_syscall2(SYS_stat, path, &st) && st.st_dev == preload_dev && st.st_ino == preload_ino;
+}
+
+/* Does the LD_PRELOAD this process started with list a library after
+ * dune's? ld.so ran its constructor before dune's: code outside the guest. */
+static bool preload_listed_after_dune(char **env)
+{
+	const char *list = NULL;
+	bool after = false;
+
+	for (char **e = env; e && *e; e++)
+		if (!strncmp(*e, "LD_PRELOAD=", 11))
+			list = *e + 11; /* ld.so reads the last one */
+	while (list && *list && preload_path[0]) {
+		size_t len = strcspn(list, " :");
+
+		if (len)
+			after = !names_preload(list, len);
+		list += len + (list[len] != '\0');
+	}
+	return after;
+}
+
+const char *exec_init(char **environ_at_entry)
 {
 	restore_execfn(environ_at_entry);
 	find_own_path();
 	keep_settings(environ_at_entry);
 	exec_image_init();
+	if (enforce_confines(&dune_guest) && preload_listed_after_dune(environ_at_entry))
+		return "LD_PRELOAD lists a library after dune's, and ld.so ran its constructor before "
+		       "dune could enter: put dune's library last (dune-run does)";
+	return NULL;
 }
 
 /* Will ld.so load dune's library from the path LD_PRELOAD gives? NULL, or why not. */
@@ -182,8 +221,8 @@ static bool loader_acts_first(const char *e)
 	       !strncmp(e, "LD_PROFILE=", 11);
 }
 
-/* "LD_PRELOAD=" dune's library, then the entries of theirs (NULL: none),
- * split as ld.so splits them (spaces and colons), dune's own left out. */
+/* "LD_PRELOAD=" the entries of theirs (NULL: none), split as ld.so splits
+ * them (spaces and colons), dune's own left out, then dune's library. */
 static char *preload_entry(struct exec_args *a, const char *theirs)
 {
 	size_t ours = strlen(preload_path);
@@ -191,17 +230,17 @@ static char *preload_entry(struct exec_args *a, const char *theirs)
 
 	if (!entry)
 		return NULL;
-	p = stpcpy(stpcpy(entry, "LD_PRELOAD="), preload_path);
+	p = stpcpy(entry, "LD_PRELOAD=");
 	while (theirs && *theirs) {
 		size_t len = strcspn(theirs, " :");
 
 		if (len && !(len == ours && !memcmp(theirs, preload_path, len))) {
-			*p++ = ':';
 			p = (char *)memcpy(p, theirs, len) + len;
+			*p++ = ':';
 		}
 		theirs += len + (theirs[len] != '\0');
 	}
-	*p = '\0';
+	strcpy(p, preload_path);
 	return entry;
 }
 

@@ -102,8 +102,10 @@ void thread_exiting(struct guest *g, struct vcpu *v);
  * would have returned in the program (a new vCPU starts at the program's CPL). */
 void regs_resume_in_program(struct guest *g, struct guest_regs *r);
 
-/* exec.c: remember how this process entered dune, so that exec keeps it. */
-void exec_init(char **environ_at_entry);
+/* exec.c: remember how this process entered dune, so that exec keeps it.
+ * Under a policy: why this process cannot be confined (a library preloaded
+ * after dune's ran first), or NULL. */
+const char *exec_init(char **environ_at_entry);
 /* exec.c: execve/execveat: the new image comes back under dune (LD_PRELOAD
  * and the runtime's DUNE_* settings); under a policy, an image that would
  * not is refused. */

@@ -2,7 +2,7 @@
  *
  *   dune-run [--report] [--ring 0|3] [--no-rewrite] [--] PROGRAM [ARGS]...
  *
- * It puts libdunepre.so first in LD_PRELOAD, sets the DUNE_* variables the
+ * It puts libdunepre.so last in LD_PRELOAD, sets the DUNE_* variables the
  * options ask for, and execs the program: the program's exit status is its own.
  */
 #include <errno.h>
@@ -74,7 +74,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dune: cannot find %s: build dune first (see README.md)\n", lib);
 		return 126;
 	}
-	if (asprintf(&preload, "%s%s%s", lib, old && *old ? ":" : "", old ? old : "") < 0)
+	/* Last: ld.so runs the preloaded libraries' constructors from the last
+	 * to the first, and under a policy dune's must run before any other. */
+	if (asprintf(&preload, "%s%s%s", old ? old : "", old && *old ? ":" : "", lib) < 0)
 		return 126;
 	setenv("LD_PRELOAD", preload, 1);
 	execvp(argv[i], argv + i);

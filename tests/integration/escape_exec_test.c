@@ -370,7 +370,7 @@ Test(escape_exec, a_file_only_a_binfmt_misc_handler_runs_is_refused)
 	run_result_free(&r);
 }
 
-/* The new image's LD_PRELOAD, as it printed it: exactly one, dune's first. */
+/* The new image's LD_PRELOAD, as it printed it: exactly one, dune's last. */
 static void expect_one_preload(struct run_result *r, const char *value)
 {
 	char *line;
@@ -398,7 +398,7 @@ Test(escape_exec, ld_preload_tricks_do_not_take_dune_away)
 	cr_assert(asprintf(&sub, "LD_PRELOAD=/tmp/x%s.evil", DUNE_PRELOAD_LIB) > 0);
 	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, sub), ENV(deny_mkdir()), 1, NULL);
 	expect_confined(&r, "dune's path as a substring");
-	cr_assert(asprintf(&want, "%s:%s", DUNE_PRELOAD_LIB, sub + 11) > 0);
+	cr_assert(asprintf(&want, "%s:%s", sub + 11, DUNE_PRELOAD_LIB) > 0);
 	expect_one_preload(&r, want);
 	run_result_free(&r);
 	cr_assert(asprintf(&longer, "LD_PRELOAD=%sx", DUNE_PRELOAD_LIB) > 0);
@@ -411,7 +411,7 @@ Test(escape_exec, ld_preload_tricks_do_not_take_dune_away)
 			     "LD_PRELOAD= libm.so.6:" DUNE_PRELOAD_LIB " ::"), ENV(deny_mkdir()), 1,
 			NULL);
 	expect_confined(&r, "a list with empty entries");
-	expect_one_preload(&r, DUNE_PRELOAD_LIB ":libm.so.6");
+	expect_one_preload(&r, "libm.so.6:" DUNE_PRELOAD_LIB);
 	cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
 	run_result_free(&r);
 }
@@ -453,6 +453,59 @@ Test(escape_exec, ld_audit_is_dropped_under_a_policy)
 			ENV(deny_mkdir()), 1, NULL);
 	expect_confined(&r, "with LD_AUDIT");
 	cr_expect_neq(access(made, F_OK), 0, "the audit module ran outside dune");
+	run_result_free(&r);
+}
+
+/* ld.so runs the constructors of preloaded libraries from the last to the
+ * first: one the program lists for its next image runs after dune's, in
+ * the guest, under the policy. */
+Test(escape_exec, a_preloaded_constructor_runs_under_the_policy)
+{
+	char *dir = fresh_dir("ctor-probe"), *made = fresh_dir("ctor-made"), *var;
+	struct run_result r;
+
+	require_kvm();
+	cr_assert(asprintf(&var, "ESCAPE_CTOR_DIR=%s", made) > 0);
+	rmdir(made);
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, "LD_PRELOAD=" TEST_ESCAPE_AUDIT, var),
+			NULL, 0, NULL);
+	cr_expect_eq(access(made, F_OK), 0, "natively the constructor did not run: %s %s", r.out,
+		     r.err);
+	run_result_free(&r);
+	rmdir(made);
+	rmdir(dir);
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, "LD_PRELOAD=" TEST_ESCAPE_AUDIT, var),
+			ENV(deny_mkdir()), 1, NULL);
+	expect_confined(&r, "with a library of its own preloaded");
+	expect_one_preload(&r, TEST_ESCAPE_AUDIT ":" DUNE_PRELOAD_LIB);
+	cr_expect_neq(access(made, F_OK), 0, "the constructor ran outside dune");
+	run_result_free(&r);
+}
+
+/* A process started with a library preloaded after dune's ran that
+ * library's constructor first: under a policy it does not run on. */
+Test(escape_exec, a_library_preloaded_after_dune_stops_a_confined_start)
+{
+	char *dir = fresh_dir("ctor-first"), *made = fresh_dir("ctor-first-made"), *var;
+	struct run_result r;
+
+	require_kvm();
+	rmdir(made);
+	cr_assert(asprintf(&var, "ESCAPE_CTOR_DIR=%s", made) > 0);
+	r = run_program(ARGV(DYNAMIC, "probe", dir),
+			ENV(deny_mkdir(), var, "LD_PRELOAD=" DUNE_PRELOAD_LIB ":" TEST_ESCAPE_AUDIT), 0,
+			NULL);
+	cr_expect_eq(r.status, 126, "status %d: %s %s", r.status, r.out, r.err);
+	cr_expect_str_eq(r.out, "", "the program ran");
+	cr_expect(strstr(r.err, "dune: LD_PRELOAD lists a library after dune's"), "%s", r.err);
+	run_result_free(&r);
+	rmdir(made);
+	/* Last, as dune-run puts it, it runs after dune entered. */
+	r = run_program(ARGV(DYNAMIC, "probe", dir),
+			ENV(deny_mkdir(), var, "LD_PRELOAD=" TEST_ESCAPE_AUDIT ":" DUNE_PRELOAD_LIB), 0,
+			NULL);
+	expect_confined(&r, "preloaded before dune's library");
+	cr_expect_neq(access(made, F_OK), 0, "the constructor ran outside dune");
 	run_result_free(&r);
 }
 
