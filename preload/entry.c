@@ -20,6 +20,7 @@
 #include "log.h"
 #include "memory.h"
 #include "platform.h"
+#include "prefilter.h"
 #include "rawsys.h"
 #include "signals.h"
 
@@ -126,6 +127,13 @@ void dune_preload_init(void)
 		enforce_backend_unavailable(g, "ring 0 (DUNE_RING=0 or the policy's ring = 0) cannot "
 					    "run here: this host's KVM emulates CPL0 code and cannot "
 					    "run a program there (a PVM host); ring 3, the default, works");
+		errno = saved_errno;
+		return;
+	}
+	if (enforce_confines(g) && (r = prefilter_install(&g->policy))) {
+		snprintf(why, sizeof(why), "cannot install the seccomp filter that holds the policy "
+			 "in the code that runs before dune enters: %s", strerror(-r));
+		enforce_backend_unavailable(g, why);
 		errno = saved_errno;
 		return;
 	}
