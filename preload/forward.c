@@ -402,7 +402,7 @@ static void server_main(void *arg)
 		}
 		sysargs_finish(nr, orig, a, ret);
 		forward_calls_after(nr, orig, ret);
-		procdir_after(nr, orig[0], ret);
+		procdir_after(nr, orig, ret);
 		v->stats.syscalls[nr]++;
 		v->stats.forwarded++;
 		v->fwd.nr = nr;

@@ -260,7 +260,7 @@ bool forward_server_may_run(long nr, const long args[6])
 		return !names_thread_self(args[1]);
 	case SYS_read: case SYS_readv: case SYS_dup: case SYS_fcntl:
 		return !is_signalfd(args[0]) && !procdir_status_fd(args[0]);
-	case SYS_pread64:
+	case SYS_pread64: case SYS_preadv: case SYS_preadv2:
 		return !procdir_status_fd(args[0]);
 	case SYS_wait4: /* __WNOTHREAD: only the calling thread's children */
 		return !(args[2] & 0x20000000);

@@ -1,11 +1,13 @@
 /* procdir.c: see procdir.h. */
 #include "procdir.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "fds.h"
+#include "guest.h"
 #include "forward.h"
 #include "rawsys.h"
 
@@ -139,16 +141,21 @@ static bool is_status(long fd)
 	       (n == rest + 7 || !memcmp(target + rest, "/task/", 6));
 }
 
-void procdir_after(long nr, long a1, long ret)
+void procdir_after(long nr, const long a[6], long ret)
 {
 	switch (nr) {
+	case SYS_fcntl:
+		if (a[1] != F_DUPFD && a[1] != F_DUPFD_CLOEXEC)
+			break;
+		__attribute__((fallthrough)); /* a dup */
 	case SYS_open: case SYS_openat: case SYS_openat2: case SYS_creat:
+	case SYS_dup: case SYS_dup2: case SYS_dup3:
 		if (ret >= 0)
 			mark_status(ret, is_status(ret));
 		break;
 	case SYS_close:
 		if (ret == 0)
-			mark_status((int)a1, false);
+			mark_status((int)a[0], false);
 		break;
 	}
 }
@@ -187,6 +194,27 @@ long procdir_read_status(struct guest *g, long nr, long fd, char *buf, long coun
 	if (n <= 0 || pos != 0 || n == count)
 		return n;
 	return rewrite_threads(buf, n, count, __atomic_load_n(&g->live_threads, __ATOMIC_RELAXED));
+}
+
+long procdir_readv_status(struct guest *g, long nr, long fd, const struct iovec *iov, long cnt,
+			  long off)
+{
+	char buf[4096]; /* more than a status file holds: a read of it all */
+	long want = 0, n, done = 0;
+
+	for (long i = 0; i < cnt && want < (long)sizeof(buf); i++)
+		want += (long)iov[i].iov_len < (long)sizeof(buf) - want ? (long)iov[i].iov_len
+									: (long)sizeof(buf) - want;
+	n = procdir_read_status(g, nr == SYS_readv || off == -1 ? SYS_read : SYS_pread64, fd, buf,
+				want, off);
+	for (long i = 0; i < cnt && done < n; i++) {
+		long k = (long)iov[i].iov_len < n - done ? (long)iov[i].iov_len : n - done;
+
+		if (k && guest_write((uint64_t)iov[i].iov_base, buf + done, k) != k)
+			return done ? done : -EFAULT;
+		done += k;
+	}
+	return n;
 }
 
 long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count)

@@ -8,6 +8,8 @@
 #ifndef DUNE_PROCDIR_H
 #define DUNE_PROCDIR_H
 
+#include <sys/uio.h>
+
 #include "runtime.h"
 
 /* Decimal digits of x at buf (no NUL); returns their count. */
@@ -18,14 +20,19 @@ long procdir_fd_target(long fd, char *target, long len);
 bool procdir_guest_thread(struct guest *g, long tid);
 /* A directory entry's name as a number (a pid, tid or fd), or -1. */
 long procdir_parse_number(const char *name);
-/* After a call the program made (nr, its first argument, its result),
- * on its thread or a server: follow fds open on our status files. */
-void procdir_after(long nr, long a1, long ret);
+/* After a call the program made (nr, its arguments, its result), on its
+ * thread or a server: follow fds open on our status files (opened, dup'd,
+ * closed). */
+void procdir_after(long nr, const long a[6], long ret);
 /* Is fd one of them? Reads of it go through procdir_read_status. */
 bool procdir_status_fd(long fd);
 /* read or pread64 (nr) of such an fd: its Threads: line counts the
  * program's threads only, when the read has the whole file. */
 long procdir_read_status(struct guest *g, long nr, long fd, char *buf, long count, long off);
+/* readv, preadv or preadv2 (nr) of such an fd, iov already checked (sysargs.c):
+ * one read of the file, its Threads: line as above, scattered into iov. */
+long procdir_readv_status(struct guest *g, long nr, long fd, const struct iovec *iov, long cnt,
+			  long off);
 /* getdents64 or getdents (nr) for the program. */
 long procdir_getdents(struct guest *g, long nr, long fd, void *buf, long count);
 

@@ -247,6 +247,12 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 		ret = procdir_status_fd(a1) ? procdir_read_status(g, nr, a1, (char *)a2, a3, a4)
 					    : raw_syscall6(nr, a1, a2, a3, a4, 0, 0);
 		break;
+	case SYS_readv:
+	case SYS_preadv:
+	case SYS_preadv2:
+		ret = procdir_status_fd(a1) ? procdir_readv_status(g, nr, a1, (const struct iovec *)a2, a3, a4)
+					    : raw_syscall6(nr, a1, a2, a3, a4, a5, a6);
+		break;
 	case SYS_getdents:
 	case SYS_getdents64:
 		ret = procdir_getdents(g, nr, a1, (void *)a2, a3);
@@ -300,7 +306,7 @@ void syscall_execute(struct guest *g, struct vcpu *v)
 	ret = sysargs_opened(nr, ret);
 	sysargs_finish(nr, orig, a, ret);
 answered:
-	procdir_after(nr, orig[0], ret);
+	procdir_after(nr, orig, ret);
 	if (ret == -EINTR) /* a handler runs next: restart it, or not */
 		v->sig.interrupted_nr = (int)nr;
 	forward_after_syscall(g, v, nr, orig, ret);

@@ -262,6 +262,39 @@ static void fds(void)
 	printf("runtime descriptors that answered: %d\n", bad);
 }
 
+static void say_threads(const char *how, const char *buf, long n)
+{
+	const char *t = n > 0 ? memmem(buf, n, "\nThreads:", 9) : NULL;
+	const char *end = t ? memchr(t + 1, '\n', buf + n - t - 1) : NULL;
+
+	printf("%s: %.*s\n", how, end ? (int)(end - t - 1) : 4, end ? t + 1 : "none");
+}
+
+/* /proc/self/status counts the program's threads, by every way to read it. */
+static void status_threads(void)
+{
+	char a[4096], b[16];
+	struct iovec iov[2] = { { b, sizeof(b) }, { a + sizeof(b), sizeof(a) - sizeof(b) } };
+	int fd = open("/proc/self/status", O_RDONLY), d;
+
+	say_threads("read", a, read(fd, a, sizeof(a)));
+	d = dup(fd);
+	say_threads("dup, pread", a, pread(d, a, sizeof(a), 0));
+	close(d);
+	d = fcntl(fd, F_DUPFD_CLOEXEC, 50);
+	say_threads("F_DUPFD, pread", a, pread(d, a, sizeof(a), 0));
+	dup2(fd, d);
+	say_threads("dup2, pread", a, pread(d, a, sizeof(a), 0));
+	lseek(fd, 0, SEEK_SET);
+	d = readv(fd, iov, 2);
+	memcpy(a, b, sizeof(b));
+	say_threads("readv", a, d);
+	d = preadv(fd, iov, 2, 0);
+	memcpy(a, b, sizeof(b));
+	say_threads("preadv", a, d);
+	close(fd);
+}
+
 static void threads(void)
 {
 	pid_t pid = getpid(), listed[64];
@@ -302,6 +335,7 @@ static void threads(void)
 		answered += tgid == pid;
 	}
 	printf("threads listed %d, hidden ones that answered: %d\n", n, answered);
+	status_threads();
 }
 
 static void procmem(void)
