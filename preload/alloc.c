@@ -118,6 +118,18 @@ static struct header *header_of(void *p)
 	return h;
 }
 
+void alloc_fork_prepare(void)
+{
+	dune_lock(&lock); /* before the arena's: take() calls raw_mmap holding it */
+	arena_fork_prepare();
+}
+
+void alloc_fork_done(void)
+{
+	arena_fork_done();
+	dune_unlock(&lock);
+}
+
 void dune_free(void *p)
 {
 	struct header *h;

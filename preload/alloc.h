@@ -13,4 +13,10 @@ void dune_free(void *p);
 char *dune_strdup(const char *s);
 char *dune_strndup(const char *s, size_t n);
 
+/* Around fork: no other thread is inside the allocator or the arena (their
+ * locks are held), so the child, where only the forking thread lives, does
+ * not find a lock held forever. Call done in the parent and in the child. */
+void alloc_fork_prepare(void);
+void alloc_fork_done(void);
+
 #endif

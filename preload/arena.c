@@ -35,6 +35,16 @@ static void *kernel_mmap(unsigned long addr, unsigned long len, int prot, int fl
 	return p < 0 && p > -4096 ? (void *)0 : (void *)p;
 }
 
+void arena_fork_prepare(void)
+{
+	dune_lock(&arena_lock);
+}
+
+void arena_fork_done(void)
+{
+	dune_unlock(&arena_lock);
+}
+
 void *raw_mmap(unsigned long len, int prot, int flags, int fd)
 {
 	uint64_t at = 0;

@@ -17,6 +17,7 @@
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
+#include "alloc.h"
 #include "rawsys.h"
 #include "spans.h"
 #include "signals.h"
@@ -40,8 +41,10 @@ long fork_guest(struct guest *g, struct vcpu *v, unsigned long flags, uint64_t n
 	 * its VM needs an address space of its own. The host child keeps running
 	 * on its copy of the host stack; the guest's stack and TLS are applied
 	 * to the child's vCPU below. */
+	alloc_fork_prepare();
 	pid = raw_syscall6(SYS_clone, flags & ~(CLONE_VM | CLONE_VFORK | CLONE_SETTLS), 0,
 			   parent_tid, child_tid, 0, 0);
+	alloc_fork_done();
 	if (pid != 0) {
 		signal_set_mask(mask);
 		return pid;

@@ -34,6 +34,9 @@ static inline long raw_syscall6(long nr, long a1, long a2, long a3, long a4, lon
 void *raw_mmap(unsigned long len, int prot, int flags, int fd);
 /* arena.c: give back what raw_mmap gave. */
 void raw_munmap(void *addr, unsigned long len);
+/* arena.c: hold (and give back) the arena's lock across fork (alloc.h). */
+void arena_fork_prepare(void);
+void arena_fork_done(void);
 /* arena.c: the reserved range, once the first raw_mmap made it. */
 int arena_range(uint64_t *start, uint64_t *end);
 
