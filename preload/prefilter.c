@@ -21,7 +21,9 @@
 #define MARK_ERRNO EBADSLT
 
 /* What ld.so, libc's start-up, the runtime and libunwind call on their own
- * behalf, before and after entry. */
+ * behalf, before and after entry. Not what the runtime makes only for the
+ * program (execve, wait4...): where the policy refuses those, so may the
+ * filter. */
 static const short exempt[] = {
 	SYS_read, SYS_write, SYS_open, SYS_openat, SYS_close, SYS_stat, SYS_fstat, SYS_lstat,
 	SYS_newfstatat, SYS_statx, SYS_lseek, SYS_mmap, SYS_mprotect, SYS_munmap, SYS_brk,
@@ -29,13 +31,13 @@ static const short exempt[] = {
 	SYS_rt_sigreturn, SYS_rt_sigpending, SYS_rt_sigtimedwait, SYS_rt_tgsigqueueinfo,
 	SYS_sigaltstack, SYS_ioctl, SYS_pread64, SYS_pwrite64, SYS_access, SYS_faccessat,
 	SYS_faccessat2, SYS_dup, SYS_dup2, SYS_dup3, SYS_fcntl, SYS_close_range, SYS_getpid,
-	SYS_gettid, SYS_clone, SYS_clone3, SYS_execve, SYS_execveat, SYS_exit, SYS_exit_group,
+	SYS_gettid, SYS_clone, SYS_clone3, SYS_exit, SYS_exit_group,
 	SYS_tgkill, SYS_futex, SYS_arch_prctl, SYS_prctl, SYS_set_tid_address,
 	SYS_set_robust_list, SYS_rseq, SYS_prlimit64, SYS_getrlimit, SYS_getrandom,
 	SYS_clock_gettime, SYS_sched_yield, SYS_sched_getaffinity, SYS_readlink,
 	SYS_readlinkat, SYS_getdents64, SYS_uname, SYS_process_vm_readv, SYS_process_vm_writev,
 	SYS_shmctl, SYS_fgetxattr, SYS_fstatfs, SYS_getuid, SYS_geteuid, SYS_getgid,
-	SYS_getegid, SYS_seccomp, SYS_getcwd, SYS_pipe, SYS_pipe2,
+	SYS_getegid, SYS_getcwd, SYS_pipe, SYS_pipe2,
 };
 
 bool prefilter_exempt(long nr)

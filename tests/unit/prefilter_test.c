@@ -81,6 +81,8 @@ Test(prefilter, the_runtimes_own_calls_stay_allowed)
 	cr_expect_eq(run(X64, SYS_socket, 0), SECCOMP_RET_ERRNO | EPERM);
 	cr_expect_eq(run(X64, SYS_getpid, 0), SECCOMP_RET_ALLOW);
 	cr_expect(prefilter_exempt(SYS_ioctl) && !prefilter_exempt(SYS_mkdir));
+	cr_expect_eq(run(X64, SYS_execve, 0), SECCOMP_RET_ERRNO | EPERM,
+		     "the runtime execs only for the program");
 }
 
 /* The other tables, and numbers no header names, are ENOSYS, as under dune. */
