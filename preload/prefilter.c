@@ -110,6 +110,23 @@ bool prefilter_present(void)
 	return raw_syscall1(MARK_NR, MARK_ARG) == -MARK_ERRNO;
 }
 
+/* The calls every restricting policy refuses unless it allows them by name
+ * (policy/resolve.c): a policy that refuses only those traces or counts. */
+static bool deferred_work(long nr)
+{
+	return nr == SYS_io_setup || nr == SYS_io_submit || nr == SYS_io_uring_setup ||
+	       nr == SYS_io_uring_enter || nr == SYS_io_uring_register;
+}
+
+bool prefilter_needed(const struct dune_policy *p)
+{
+	for (long nr = 0; nr < dune_syscall_count; nr++)
+		if (dune_syscall_names[nr] && !prefilter_exempt(nr) && !deferred_work(nr) &&
+		    policy_syscall(p, nr)->action != POLICY_SYS_ALLOW)
+			return true;
+	return false;
+}
+
 int prefilter_install(const struct dune_policy *p)
 {
 	static struct sock_filter insns[PREFILTER_MAX];
@@ -117,7 +134,7 @@ int prefilter_install(const struct dune_policy *p)
 	int n;
 	long r;
 
-	if (prefilter_present())
+	if (!prefilter_needed(p) || prefilter_present())
 		return 0;
 	n = prefilter_build(p, insns, PREFILTER_MAX);
 	if (n < 0)

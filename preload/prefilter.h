@@ -33,7 +33,12 @@ int prefilter_build(const struct dune_policy *p, struct sock_filter *out, int ma
 /* Is a filter of ours already on this process (inherited)? */
 bool prefilter_present(void);
 
-/* Install p's filter (with no_new_privs), unless one is present. 0 or -errno. */
+/* Does p refuse a number the filter would refuse (deny or kill)? A policy
+ * that only traces or counts gets no filter (nor no_new_privs). */
+bool prefilter_needed(const struct dune_policy *p);
+
+/* Install p's filter (with no_new_privs), unless p needs none or one is
+ * present. 0 or -errno. */
 int prefilter_install(const struct dune_policy *p);
 
 #endif

@@ -112,3 +112,19 @@ Test(prefilter, a_policy_that_denies_everything_fits)
 	cr_expect_eq(run(X64, SYS_mkdir, 0), SECCOMP_RET_KILL_PROCESS);
 	cr_expect_eq(run(X64, SYS_read, 0), SECCOMP_RET_ALLOW);
 }
+
+Test(prefilter, a_policy_that_refuses_nothing_needs_none)
+{
+	struct dune_policy p;
+	struct policy_error err;
+	const char *trace = "[syscalls]\ndefault = trace\n", *deny = "[syscalls]\ndeny = mkdir\n";
+
+	policy_init_default(&p);
+	cr_assert_eq(policy_parse_buffer(&p, "t.conf", trace, strlen(trace), &err), 0, "%s", err.msg);
+	cr_expect(!prefilter_needed(&p));
+	policy_free(&p);
+	policy_init_default(&p);
+	cr_assert_eq(policy_parse_buffer(&p, "d.conf", deny, strlen(deny), &err), 0, "%s", err.msg);
+	cr_expect(prefilter_needed(&p));
+	policy_free(&p);
+}
