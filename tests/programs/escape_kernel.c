@@ -22,6 +22,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <link.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
 #include <linux/seccomp.h>
@@ -52,27 +53,37 @@ static void say(const char *what, long r)
 	fflush(stdout);
 }
 
-/* A page of the runtime: libdunepre.so's last writable mapping (its data
- * and bss: the policy and the backend's table), or the 1 GiB page-table
- * pool; natively, a page that was mapped and is not any more. */
+static int find_dune_data(struct dl_phdr_info *info, size_t size, void *out)
+{
+	(void)size;
+	if (!strstr(info->dlpi_name, "libdunepre"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++)
+		if (info->dlpi_phdr[i].p_type == PT_LOAD && (info->dlpi_phdr[i].p_flags & PF_W))
+			*(uintptr_t *)out = (info->dlpi_addr + info->dlpi_phdr[i].p_vaddr) & ~4095ul;
+	return 1;
+}
+
+/* A page of the runtime: libdunepre.so's writable segment (its data and
+ * bss: the policy and the backend's table), found in the loader's list
+ * since /proc/self/maps does not show it, or the 1 GiB page-table pool;
+ * natively, a page that was mapped and is not any more. */
 static uintptr_t target(int which)
 {
-	FILE *f = fopen("/proc/self/maps", "r");
+	FILE *f = which == 1 ? fopen("/proc/self/maps", "r") : NULL;
 	char line[512];
 	uintptr_t found = 0;
 
+	if (which == 0)
+		dl_iterate_phdr(find_dune_data, &found);
 	while (f && fgets(line, sizeof(line), f)) {
 		uintptr_t s, e;
 		char perms[8];
 
 		if (sscanf(line, "%lx-%lx %7s", &s, &e, perms) != 3)
 			continue;
-		if (which == 0 && strstr(line, "libdunepre") && perms[1] == 'w')
-			found = s;
-		if (which == 0 && strstr(line, "libdunepre") && !found && perms[0] == 'r')
-			found = s; /* hidden pages may show as other rights: any will do */
-		if (which == 1 && e - s == (1ul << 30) && perms[0] == 'r' && perms[1] == 'w' &&
-		    !strchr(line, '/') && !strchr(line, '['))
+		if (e - s == (1ul << 30) && perms[0] == 'r' && perms[1] == 'w' && !strchr(line, '/') &&
+		    !strchr(line, '['))
 			found = s;
 	}
 	if (f)
