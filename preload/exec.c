@@ -154,9 +154,12 @@ static void keep_settings(char **env)
 	}
 }
 
-/* Is the entry of LD_PRELOAD at s (len bytes) dune's library? */
+/* Is the entry of LD_PRELOAD at s (len bytes) dune's library, however it is
+ * spelled: the same file (ld.so loads a file once, where it first comes),
+ * or a name ld.so searches for that is the file's own. */
 static bool names_preload(const char *s, size_t len)
 {
+	const char *base = strrchr(preload_path, '/');
 	char path[PATH_MAX];
 	struct stat st;
 
@@ -164,15 +167,18 @@ static bool names_preload(const char *s, size_t len)
 		return false;
 	memcpy(path, s, len);
 	path[len] = '\0';
+	if (!strchr(path, '/') && base && !strcmp(path, base + 1))
+		return true;
 	return !raw_syscall2(SYS_stat, path, &st) && st.st_dev == preload_dev && st.st_ino == preload_ino;
 }
 
 /* Does the LD_PRELOAD this process started with list a library after
- * dune's? ld.so ran its constructor before dune's: code outside the guest. */
+ * dune's first entry? ld.so loaded dune's library there, and ran that
+ * library's constructor before dune's: code outside the guest. */
 static bool preload_listed_after_dune(char **env)
 {
 	const char *list = NULL;
-	bool after = false;
+	bool seen = false;
 
 	for (char **e = env; e && *e; e++)
 		if (!strncmp(*e, "LD_PRELOAD=", 11))
@@ -180,11 +186,13 @@ static bool preload_listed_after_dune(char **env)
 	while (list && *list && preload_path[0]) {
 		size_t len = strcspn(list, " :");
 
-		if (len)
-			after = !names_preload(list, len);
+		if (len && names_preload(list, len))
+			seen = true;
+		else if (len && seen)
+			return true;
 		list += len + (list[len] != '\0');
 	}
-	return after;
+	return false;
 }
 
 const char *exec_init(char **environ_at_entry)
@@ -222,7 +230,8 @@ static bool loader_acts_first(const char *e)
 }
 
 /* "LD_PRELOAD=" the entries of theirs (NULL: none), split as ld.so splits
- * them (spaces and colons), dune's own left out, then dune's library. */
+ * them (spaces and colons), dune's own left out in any spelling, then
+ * dune's library. */
 static char *preload_entry(struct exec_args *a, const char *theirs)
 {
 	size_t ours = strlen(preload_path);
@@ -234,7 +243,7 @@ static char *preload_entry(struct exec_args *a, const char *theirs)
 	while (theirs && *theirs) {
 		size_t len = strcspn(theirs, " :");
 
-		if (len && !(len == ours && !memcmp(theirs, preload_path, len))) {
+		if (len && !names_preload(theirs, len)) {
 			p = (char *)memcpy(p, theirs, len) + len;
 			*p++ = ':';
 		}

@@ -482,6 +482,14 @@ Test(escape_exec, a_preloaded_constructor_runs_under_the_policy)
 	expect_one_preload(&r, TEST_ESCAPE_AUDIT ":" DUNE_PRELOAD_LIB);
 	cr_expect_neq(access(made, F_OK), 0, "the constructor ran outside dune");
 	run_result_free(&r);
+	/* dune's library spelled another way, first: ld.so would load it there. */
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir,
+			     "LD_PRELOAD=/." DUNE_PRELOAD_LIB ":" TEST_ESCAPE_AUDIT, var),
+			ENV(deny_mkdir()), 1, NULL);
+	expect_confined(&r, "dune's library spelled another way, first");
+	expect_one_preload(&r, TEST_ESCAPE_AUDIT ":" DUNE_PRELOAD_LIB);
+	cr_expect_neq(access(made, F_OK), 0, "the constructor ran outside dune");
+	run_result_free(&r);
 }
 
 /* Code of the image's own that ld.so runs before dune's constructor: the
@@ -528,6 +536,14 @@ Test(escape_exec, a_library_preloaded_after_dune_stops_a_confined_start)
 	cr_expect_eq(r.status, 126, "status %d: %s %s", r.status, r.out, r.err);
 	cr_expect_str_eq(r.out, "", "the program ran");
 	cr_expect(strstr(r.err, "dune: LD_PRELOAD lists a library after dune's"), "%s", r.err);
+	run_result_free(&r);
+	rmdir(made);
+	/* After dune's first entry, whatever comes last. */
+	r = run_program(ARGV(DYNAMIC, "probe", dir),
+			ENV(deny_mkdir(), var,
+			    "LD_PRELOAD=/." DUNE_PRELOAD_LIB ":" TEST_ESCAPE_AUDIT ":" DUNE_PRELOAD_LIB),
+			0, NULL);
+	cr_expect_eq(r.status, 126, "status %d: %s %s", r.status, r.out, r.err);
 	run_result_free(&r);
 	rmdir(made);
 	/* Last, as dune-run puts it, it runs after dune entered. */
