@@ -216,8 +216,8 @@ bool sysargs_runtime_thread(struct guest *g, long arg)
 /* ---- memory ---- */
 
 /* Scratch memory for the copies of one call, per vCPU. */
-#define SCRATCH_SIZE (128u << 10)
-#define CONTROL_MAX  (64u << 10)   /* more ancillary data than a socket takes */
+#define SCRATCH_SIZE (512u << 10)  /* address space: pages are made as they are used */
+#define CONTROL_MAX  (256u << 10)  /* more ancillary data than a socket takes (optmem_max) */
 #define WAITV_MAX    128           /* FUTEX_WAITV_MAX */
 
 struct scratch {
@@ -350,22 +350,29 @@ static long copy_msg(struct scratch *s, uint64_t addr, bool sent, uint64_t *out)
 	return copy_msg_parts(s, m, sent);
 }
 
-static long copy_mmsg(struct scratch *s, uint64_t addr, uint64_t count, bool sent, uint64_t *out)
+/* The messages of sendmmsg or recvmmsg. A message the kernel would fail on
+ * after the first ends the batch there, as the kernel ends it: *count
+ * becomes the messages before it, and the call goes on with those. */
+static long copy_mmsg(struct scratch *s, uint64_t addr, uint64_t *count, bool sent, uint64_t *out)
 {
 	struct mmsghdr *mm;
+	uint64_t n = *count < UIO_MAXIOV ? *count : UIO_MAXIOV; /* the kernel's cap */
 	long r;
 
-	if (count > UIO_MAXIOV)
-		count = UIO_MAXIOV; /* the kernel's cap */
-	if (count == 0) {
+	if (n == 0) {
 		*out = addr;
 		return 0;
 	}
-	if (!(mm = copy_new(s, addr, count * sizeof(*mm), &r)))
+	if (!(mm = copy_new(s, addr, n * sizeof(*mm), &r)))
 		return r;
-	for (uint64_t i = 0; i < count; i++)
-		if ((r = copy_msg_parts(s, &mm[i].msg_hdr, sent)))
-			return r;
+	for (uint64_t i = 0; i < n; i++)
+		if ((r = copy_msg_parts(s, &mm[i].msg_hdr, sent))) {
+			if (i == 0)
+				return r;
+			n = i;
+			break;
+		}
+	*count = n;
 	*out = (uint64_t)mm;
 	return 0;
 }
@@ -541,9 +548,14 @@ long sysargs_prepare(struct guest *g, uint8_t **scratch, long nr, long a[6])
 		case ARG_MSG:
 			r = copy_msg(&s, (uint64_t)a[i], nr == SYS_sendmsg, &copy);
 			break;
-		case ARG_MMSG:
-			r = copy_mmsg(&s, (uint64_t)a[i], (uint64_t)a[i + 1], nr == SYS_sendmmsg, &copy);
+		case ARG_MMSG: {
+			uint64_t count = (uint64_t)a[i + 1];
+
+			r = copy_mmsg(&s, (uint64_t)a[i], &count, nr == SYS_sendmmsg, &copy);
+			if (!r && count != (uint64_t)a[i + 1])
+				a[i + 1] = (long)count; /* a later message is bad: the batch ends before it */
 			break;
+		}
 		case ARG_SIGEV:
 			r = copy_sigevent(g, &s, (uint64_t)a[i], &copy);
 			break;

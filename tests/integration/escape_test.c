@@ -177,6 +177,12 @@ Test(escape, a_swapped_iovec_never_reaches_the_runtime_on_a_server)
 	same_as_native_with("iov-race", "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1");
 }
 
+Test(escape, a_message_batch_ends_at_a_runtime_page_as_at_a_bad_one)
+{
+	same_as_native("mmsg", "DUNE_FORWARD=exit");
+	same_as_native_with("mmsg", "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1");
+}
+
 Test(escape, runtime_descriptors_are_not_open_on_a_server)
 {
 	same_as_native_with("fds", "DUNE_FORWARD=exitless", "DUNE_FORWARD_HANDOFF=1");

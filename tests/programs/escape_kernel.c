@@ -10,6 +10,8 @@
  *   escape_kernel memory    kernel reads and writes of runtime pages
  *   escape_kernel iov-race  readv while another thread swaps its iovec's
  *                           buffer for a runtime page (a double fetch)
+ *   escape_kernel mmsg      sendmmsg and recvmmsg batches, one message aimed
+ *                           at a runtime page, and a large batch
  *   escape_kernel maps      memory-map calls over runtime pages
  *   escape_kernel host-code libc's code, which the runtime runs (dune only)
  *   escape_kernel fds       the runtime's descriptors, by number
@@ -183,6 +185,31 @@ static void iov_race(void)
 	close(p[0]), close(p[1]);
 	printf("writev racing a swapped iovec: other answers %d, bytes not the buffer's %d\n", other,
 	       leaked ? 1 : 0);
+}
+
+/* A batch ends at its first bad message, and the messages before it go. */
+static void mmsg(void)
+{
+	static struct mmsghdr mm[1024];
+	static struct iovec iov[1024][5];
+	static char buf[1024][5][4];
+	int sv[2];
+
+	socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+	for (int i = 0; i < 5; i++) {
+		iov[i][0] = (struct iovec){ buf[i][0], 4 };
+		mm[i].msg_hdr = (struct msghdr){ .msg_iov = iov[i], .msg_iovlen = 1 };
+	}
+	iov[3][0].iov_base = (void *)target(1);
+	printf("sendmmsg, the 4th message from a runtime page: %d\n", sendmmsg(sv[0], mm, 5, 0));
+	for (int i = 0; i < 1024; i++) {
+		for (int k = 0; k < 5; k++)
+			iov[i][k] = (struct iovec){ buf[i][k], 4 };
+		mm[i].msg_hdr = (struct msghdr){ .msg_iov = iov[i], .msg_iovlen = 5 };
+	}
+	printf("recvmmsg of 1024 messages of 5 iovecs: %d\n",
+	       recvmmsg(sv[1], mm, 1024, MSG_DONTWAIT, NULL));
+	close(sv[0]), close(sv[1]);
 }
 
 static void maps(void)
@@ -392,6 +419,8 @@ int main(int argc, char **argv)
 		memory();
 	else if (!strcmp(argv[1], "iov-race"))
 		iov_race();
+	else if (!strcmp(argv[1], "mmsg"))
+		mmsg();
 	else if (!strcmp(argv[1], "maps"))
 		maps();
 	else if (!strcmp(argv[1], "map-fixed"))
