@@ -12,12 +12,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "alloc.h"
 #include "backend.h"
 #include "forward.h"
 #include "guest.h"
 #include "log.h"
 #include "memory.h"
-#include "alloc.h"
 #include "rawsys.h"
 #include "spans.h"
 #include "signals.h"

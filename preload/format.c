@@ -500,15 +500,7 @@ int __wrap_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 }
 
 int __wrap_snprintf(char *buf, size_t size, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = dune_vformat(buf, size, fmt, ap);
-	va_end(ap);
-	return n;
-}
+	__attribute__((alias("dune_format")));
 
 char *__wrap_strerror(int err)
 {

@@ -13,13 +13,12 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 
 #include "rawsys.h"
 
 #include "arch.h"
 #include "forward.h"
-#include "procdir.h"
+#include "guest.h"
 #include "procdir.h"
 
 /* The calls that exit. The rest of the numbers below FILTER_NR may be served. */
@@ -125,21 +124,18 @@ static void note_passed_fds(long msg_addr)
 		struct cmsghdr align;
 		char buf[4096];
 	} control;
-	struct iovec local = { &msg, sizeof(msg) }, remote = { (void *)msg_addr, sizeof(msg) };
-	long pid = raw_syscall0(SYS_getpid), n;
+	long want;
 
-	if (raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0) !=
-	    (long)sizeof(msg)) {
+	if (guest_read(&msg, (uint64_t)msg_addr, sizeof(msg)) != (long)sizeof(msg)) {
 		__atomic_store_n(&nr_signalfds, -1, __ATOMIC_RELAXED);
 		return;
 	}
 	if (!msg.msg_control || msg.msg_controllen < sizeof(struct cmsghdr))
 		return;
-	local = (struct iovec){ control.buf, msg.msg_controllen < sizeof(control.buf)
-						     ? msg.msg_controllen : sizeof(control.buf) };
-	remote = (struct iovec){ msg.msg_control, local.iov_len };
-	n = raw_syscall6(SYS_process_vm_readv, pid, (long)&local, 1, (long)&remote, 1, 0);
-	if (n != (long)local.iov_len || local.iov_len < msg.msg_controllen) {
+	want = msg.msg_controllen < sizeof(control.buf) ? (long)msg.msg_controllen
+							 : (long)sizeof(control.buf);
+	if (guest_read(control.buf, (uint64_t)msg.msg_control, want) != want ||
+	    (size_t)want < msg.msg_controllen) {
 		__atomic_store_n(&nr_signalfds, -1, __ATOMIC_RELAXED);
 		return;
 	}
@@ -238,10 +234,8 @@ static bool names_thread_self(long path)
 {
 	static const char prefix[] = "/proc/thread-self";
 	char buf[sizeof(prefix) - 1];
-	struct iovec local = { buf, sizeof(buf) }, remote = { (void *)path, sizeof(buf) };
 
-	if (raw_syscall6(SYS_process_vm_readv, raw_syscall0(SYS_getpid), (long)&local, 1,
-			 (long)&remote, 1, 0) != (long)sizeof(buf))
+	if (guest_read(buf, (uint64_t)path, sizeof(buf)) != (long)sizeof(buf))
 		return true; /* short or bad: the vCPU's thread finds out which */
 	return !memcmp(buf, prefix, sizeof(buf));
 }
