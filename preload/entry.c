@@ -12,6 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <dune/dune.h>
+
 #include "backend.h"
 #include "cpu.h"
 #include "fds.h"
@@ -85,8 +87,13 @@ void dune_preload_init(void)
 	const char *unconfinable;
 	char why[512];
 	uint8_t *host_stack;
+	struct dune_info info;
 	int r;
 
+	/* A second copy of the runtime (the program's LD_PRELOAD or dlopen
+	 * names it) runs in the guest: the first one answers for the process. */
+	if (raw_syscall1(DUNE_SYSCALL_QUERY, &info) == 0)
+		return;
 	g->start_ns = raw_now_ns();
 	g->start_tsc = __builtin_ia32_rdtsc();
 	config_load(&g->cfg);

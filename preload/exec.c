@@ -1,17 +1,19 @@
 /* exec.c: execve and execveat: the new image comes back under dune.
  *
- * It enters dune through LD_PRELOAD, so the runtime rewrites the environment
- * the program passes. The new one has exactly one LD_PRELOAD: the program's
- * entries (from the LD_PRELOAD ld.so would have read: the last one), then
- * dune's own library, last, because ld.so runs the constructors of the
- * preloaded libraries from the last to the first: one listed after dune's
- * would run its code before dune enters, outside the guest. It has none of the
+ * It enters dune through LD_AUDIT (audit.c): ld.so loads dune's audit
+ * module, and with it the runtime, in a namespace of their own before it
+ * maps any library of the program's, so dune enters before any code of the
+ * new image's runs. The runtime therefore rewrites the environment the
+ * program passes. The new one has one LD_AUDIT, dune's module first, then
+ * the program's modules (ld.so reads every LD_AUDIT; they load after dune
+ * entered, in the guest), and the program's last LD_PRELOAD (the one ld.so
+ * reads), both without any entry that names dune's own files: a second
+ * runtime would only find the first already there. It has none of the
  * program's DUNE_* variables but the runtime's own, as the process started
  * with them: a program may not choose another policy for its next image.
- * Under a policy, it also lacks the loader's variables that run code or
- * write files before dune's constructor can enter: LD_AUDIT (audit modules
- * run inside ld.so, before any constructor), LD_DEBUG_OUTPUT and LD_PROFILE
- * (ld.so opens their files itself).
+ * Under a policy, it also lacks the loader's variables that write files
+ * before any module loads: LD_DEBUG_OUTPUT and LD_PROFILE (ld.so opens
+ * their files itself).
  *
  * Under a policy (enforce_confines), the file must also be one that comes
  * back under dune (exec_image.c); anything else fails with EACCES and one
@@ -30,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +48,17 @@
 
 #define EXECFN_VAR "DUNE_EXECFN="
 #define POLICY_EXE_VAR "DUNE_POLICY_EXE="
-#define EXTRA_ENV 2 /* LD_PRELOAD and DUNE_EXECFN, besides the settings */
+#define EXTRA_ENV 3 /* LD_AUDIT, LD_PRELOAD and DUNE_EXECFN, besides the settings */
+#define AUDIT_NAME "libduneaudit.so"
 
-static char preload_path[PATH_MAX];
-static dev_t preload_dev;
-static ino_t preload_ino;
+/* dune's files: the runtime, and the audit module beside it (audit.c). */
+struct own_file {
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+};
+static struct own_file runtime_file, audit_file;
+static bool entered_by_audit; /* this runtime is LD_AUDIT's, not LD_PRELOAD's */
 static char **settings; /* "DUNE_...=..." as the process started, in runtime memory */
 static int nr_settings;
 
@@ -99,25 +108,45 @@ static void restore_execfn(char **env)
 	prctl(PR_SET_NAME, base);
 }
 
-/* dune's library, by an absolute path: the program may change directory. */
-static void find_own_path(void)
+static bool own_file_stat(struct own_file *f)
 {
 	struct stat st;
-	Dl_info info;
 
-	preload_path[0] = '\0';
-	if (!dladdr((void *)exec_init, &info) || !info.dli_fname)
-		return;
-	if (info.dli_fname[0] == '/' && strlen(info.dli_fname) < sizeof(preload_path))
-		strcpy(preload_path, info.dli_fname);
-	else if (info.dli_fname[0] == '/' || !realpath(info.dli_fname, preload_path))
-		return;
-	if (stat(preload_path, &st)) {
-		preload_path[0] = '\0';
-		return;
+	if (!f->path[0] || stat(f->path, &st)) {
+		f->path[0] = '\0';
+		return false;
 	}
-	preload_dev = st.st_dev;
-	preload_ino = st.st_ino;
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
+	return true;
+}
+
+/* dune's files, by absolute paths (the program may change directory), and
+ * how this runtime came in: ld.so loads LD_AUDIT's modules in namespaces
+ * other than the program's. */
+static void find_own_files(void)
+{
+	struct link_map *map = NULL;
+	Lmid_t ns = LM_ID_BASE;
+	Dl_info info;
+	char *slash;
+
+	runtime_file.path[0] = audit_file.path[0] = '\0';
+	if (!dladdr1((void *)exec_init, &info, (void **)&map, RTLD_DL_LINKMAP) || !info.dli_fname)
+		return;
+	entered_by_audit = map && !dlinfo(map, RTLD_DI_LMID, &ns) && ns != LM_ID_BASE;
+	if (info.dli_fname[0] == '/' && strlen(info.dli_fname) < sizeof(runtime_file.path))
+		strcpy(runtime_file.path, info.dli_fname);
+	else if (info.dli_fname[0] == '/' || !realpath(info.dli_fname, runtime_file.path))
+		return;
+	if (!own_file_stat(&runtime_file))
+		return;
+	slash = strrchr(runtime_file.path, '/');
+	if ((size_t)(slash - runtime_file.path) + sizeof("/" AUDIT_NAME) > sizeof(audit_file.path))
+		return;
+	memcpy(audit_file.path, runtime_file.path, (size_t)(slash - runtime_file.path));
+	strcpy(audit_file.path + (slash - runtime_file.path), "/" AUDIT_NAME);
+	own_file_stat(&audit_file);
 }
 
 /* The DUNE_* settings, copied into runtime memory: the program may write
@@ -154,22 +183,34 @@ static void keep_settings(char **env)
 	}
 }
 
-/* Is the entry of LD_PRELOAD at s (len bytes) dune's library, however it is
- * spelled: the same file (ld.so loads a file once, where it first comes),
- * or a name ld.so searches for that is the file's own. */
-static bool names_preload(const char *s, size_t len)
+/* Is the file an entry (len bytes at s) of LD_PRELOAD or LD_AUDIT names
+ * this one of dune's, however it is spelled: the same file (ld.so loads a
+ * file once, where it first comes), or a name ld.so searches for that is
+ * the file's own? */
+static bool names_file(const struct own_file *f, const char *path, const struct stat *st)
 {
-	const char *base = strrchr(preload_path, '/');
+	const char *base = strrchr(f->path, '/');
+
+	if (!f->path[0])
+		return false;
+	if (!strchr(path, '/') && base && !strcmp(path, base + 1))
+		return true;
+	return st && st->st_dev == f->dev && st->st_ino == f->ino;
+}
+
+static bool names_dune(const char *s, size_t len)
+{
 	char path[PATH_MAX];
 	struct stat st;
+	bool found;
 
 	if (len >= sizeof(path))
 		return false;
 	memcpy(path, s, len);
 	path[len] = '\0';
-	if (!strchr(path, '/') && base && !strcmp(path, base + 1))
-		return true;
-	return !raw_syscall2(SYS_stat, path, &st) && st.st_dev == preload_dev && st.st_ino == preload_ino;
+	found = !raw_syscall2(SYS_stat, path, &st);
+	return names_file(&runtime_file, path, found ? &st : NULL) ||
+	       names_file(&audit_file, path, found ? &st : NULL);
 }
 
 /* Does the LD_PRELOAD this process started with list a library after
@@ -183,10 +224,10 @@ static bool preload_listed_after_dune(char **env)
 	for (char **e = env; e && *e; e++)
 		if (!strncmp(*e, "LD_PRELOAD=", 11))
 			list = *e + 11; /* ld.so reads the last one */
-	while (list && *list && preload_path[0]) {
+	while (list && *list && runtime_file.path[0]) {
 		size_t len = strcspn(list, " :");
 
-		if (len && names_preload(list, len))
+		if (len && names_dune(list, len))
 			seen = true;
 		else if (len && seen)
 			return true;
@@ -198,85 +239,136 @@ static bool preload_listed_after_dune(char **env)
 const char *exec_init(char **environ_at_entry)
 {
 	restore_execfn(environ_at_entry);
-	find_own_path();
+	find_own_files();
 	keep_settings(environ_at_entry);
 	exec_image_init();
-	if (enforce_confines(&dune_guest) && preload_listed_after_dune(environ_at_entry))
+	/* Through LD_AUDIT, every preloaded library's constructor runs after entry. */
+	if (enforce_confines(&dune_guest) && !entered_by_audit &&
+	    preload_listed_after_dune(environ_at_entry))
 		return "LD_PRELOAD lists a library after dune's, and ld.so ran its constructor before "
 		       "dune could enter: put dune's library last (dune-run does)";
 	return NULL;
 }
 
-/* Will ld.so load dune's library from the path LD_PRELOAD gives? NULL, or why not. */
-static const char *preload_unusable(void)
+static const char *file_unusable(const struct own_file *f)
 {
 	struct stat st;
 
-	if (!preload_path[0])
-		return "dune does not know the path of its own library";
-	if (strpbrk(preload_path, " :"))
-		return "the path of dune's library has a space or a colon, which split LD_PRELOAD";
-	if (raw_syscall2(SYS_stat, preload_path, &st) || st.st_dev != preload_dev ||
-	    st.st_ino != preload_ino)
-		return "dune's library is no longer at the path this process loaded it from";
+	if (strpbrk(f->path, " :"))
+		return "a space or a colon, which split LD_AUDIT and LD_PRELOAD, is in the path of";
+	if (raw_syscall2(SYS_stat, f->path, &st) || st.st_dev != f->dev || st.st_ino != f->ino)
+		return "dune's file is no longer where this process found it:";
 	return NULL;
 }
 
-/* Loader variables that act before dune's constructor can enter. */
-static bool loader_acts_first(const char *e)
+/* Will ld.so load dune's audit module, and the runtime, from the paths
+ * LD_AUDIT gives? NULL, or why not, and the file in *file. */
+static const char *dune_unusable(const char **file)
 {
-	return !strncmp(e, "LD_AUDIT=", 9) || !strncmp(e, "LD_DEBUG_OUTPUT=", 16) ||
-	       !strncmp(e, "LD_PROFILE=", 11);
+	const char *why;
+
+	*file = runtime_file.path;
+	if (!runtime_file.path[0])
+		return "dune does not know the path of its own library";
+	if ((why = file_unusable(&runtime_file)))
+		return why;
+	*file = audit_file.path;
+	if (!audit_file.path[0])
+		return "dune's audit module " AUDIT_NAME " is not beside its library";
+	return file_unusable(&audit_file);
 }
 
-/* "LD_PRELOAD=" the entries of theirs (NULL: none), split as ld.so splits
- * them (spaces and colons), dune's own left out in any spelling, then
- * dune's library. */
-static char *preload_entry(struct exec_args *a, const char *theirs)
+/* Loader variables that make ld.so write files before any module loads. */
+static bool loader_acts_first(const char *e)
 {
-	size_t ours = strlen(preload_path);
-	char *entry = exec_args_alloc(a, 11 + ours + 1 + (theirs ? strlen(theirs) + 1 : 0)), *p;
+	return !strncmp(e, "LD_DEBUG_OUTPUT=", 16) || !strncmp(e, "LD_PROFILE=", 11);
+}
 
-	if (!entry)
-		return NULL;
-	p = stpcpy(entry, "LD_PRELOAD=");
-	while (theirs && *theirs) {
-		size_t len = strcspn(theirs, " :");
+/* Appends to p the entries of list (NULL: none), split as ld.so splits
+ * them, except those that name dune's files, each followed by a colon. */
+static char *append_foreign(char *p, const char *list, const char *separators)
+{
+	while (list && *list) {
+		size_t len = strcspn(list, separators);
 
-		if (len && !names_preload(theirs, len)) {
-			p = (char *)memcpy(p, theirs, len) + len;
+		if (len && !names_dune(list, len)) {
+			p = (char *)memcpy(p, list, len) + len;
 			*p++ = ':';
 		}
-		theirs += len + (theirs[len] != '\0');
+		list += len + (list[len] != '\0');
 	}
-	strcpy(p, preload_path);
+	return p;
+}
+
+/* "LD_AUDIT=" dune's module, then the program's modules (every LD_AUDIT,
+ * in order, as ld.so reads them; split at colons). */
+static char *audit_entry(struct exec_args *a)
+{
+	size_t size = strlen("LD_AUDIT=") + strlen(audit_file.path) + 2;
+	char *entry, *p;
+
+	for (long i = 0; i < a->envc; i++)
+		if (!strncmp(a->envp[i], "LD_AUDIT=", 9))
+			size += strlen(a->envp[i]);
+	if (!(entry = exec_args_alloc(a, size)))
+		return NULL;
+	p = stpcpy(stpcpy(entry, "LD_AUDIT="), audit_file.path);
+	*p++ = ':';
+	for (long i = 0; i < a->envc; i++)
+		if (!strncmp(a->envp[i], "LD_AUDIT=", 9))
+			p = append_foreign(p, a->envp[i] + 9, ":");
+	p[-1] = '\0';
 	return entry;
 }
 
-/* The new image's environment, in place of the program's (see the top). */
+/* "LD_PRELOAD=" the entries of theirs, split as ld.so splits them (spaces
+ * and colons), without dune's; "" when none is left. */
+static char *preload_entry(struct exec_args *a, const char *theirs)
+{
+	char *entry = exec_args_alloc(a, strlen("LD_PRELOAD=") + strlen(theirs) + 2), *p;
+
+	if (!entry)
+		return NULL;
+	p = append_foreign(stpcpy(entry, "LD_PRELOAD="), theirs, " :");
+	if (p[-1] == '=')
+		return "";
+	p[-1] = '\0';
+	return entry;
+}
+
+/* The new image's environment, in place of the program's (see the top).
+ * Where ld.so cannot load dune's files (dune_unusable), the program's own
+ * LD_AUDIT and LD_PRELOAD stay: only a judged exec (under a policy) would
+ * have refused. */
 static int new_environment(struct exec_args *a, bool confine, const char *execfn)
 {
-	char *theirs = NULL, *preload, *name = NULL;
+	const char *unused;
+	bool enter = !dune_unusable(&unused);
+	char *theirs = NULL, *audit = NULL, *preload = NULL, *name = NULL;
 	long k = 0;
 
-	for (long i = 0; i < a->envc; i++) {
-		char *e = a->envp[i];
-
-		if (!strncmp(e, "LD_PRELOAD=", 11))
-			theirs = e;
-		else if (strncmp(e, "DUNE_", 5) && !(confine && loader_acts_first(e)))
-			a->envp[k++] = e;
-	}
-	/* Without its own path (dladdr failed) dune can only leave theirs. */
-	preload = preload_path[0] ? preload_entry(a, theirs ? theirs + 11 : NULL) : theirs;
+	for (long i = 0; i < a->envc; i++)
+		if (!strncmp(a->envp[i], "LD_PRELOAD=", 11))
+			theirs = a->envp[i] + 11; /* ld.so reads the last one */
+	if (enter && (!(audit = audit_entry(a)) || (theirs && !(preload = preload_entry(a, theirs)))))
+		return -E2BIG;
 	if (execfn && (name = exec_args_alloc(a, strlen(EXECFN_VAR) + strlen(execfn) + 1)))
 		stpcpy(stpcpy(name, EXECFN_VAR), execfn);
-	if ((preload_path[0] && !preload) || (execfn && !name))
+	else if (execfn)
 		return -E2BIG;
-	if (preload) {
-		memmove(a->envp + 1, a->envp, k * sizeof(*a->envp));
-		a->envp[0] = preload;
-		k++;
+	for (long i = 0; i < a->envc; i++) {
+		char *e = a->envp[i];
+		bool loader = !strncmp(e, "LD_PRELOAD=", 11) || !strncmp(e, "LD_AUDIT=", 9);
+
+		if (strncmp(e, "DUNE_", 5) && !(confine && loader_acts_first(e)) && !(enter && loader))
+			a->envp[k++] = e;
+	}
+	if (enter) {
+		memmove(a->envp + 1 + (preload && *preload), a->envp, k * sizeof(*a->envp));
+		a->envp[0] = audit;
+		if (preload && *preload)
+			a->envp[1] = preload;
+		k += 1 + (preload && *preload);
 	}
 	for (int i = 0; i < nr_settings; i++)
 		a->envp[k++] = settings[i];
@@ -312,12 +404,12 @@ static void printable(char *dst, const char *src, size_t len)
  * dune: line when it would not come back under dune. */
 static int judge(struct guest *g, struct exec_image *im, const char *name)
 {
-	const char *lib = preload_unusable();
-	int r = lib ? -EACCES : exec_image_check(im);
+	const char *file, *unusable = dune_unusable(&file);
+	int r = unusable ? -EACCES : exec_image_check(im);
 	char shown[256], why[sizeof(im->why)];
 
-	if (lib)
-		snprintf(im->why, sizeof(im->why), "%s (%.400s)", lib, preload_path);
+	if (unusable)
+		snprintf(im->why, sizeof(im->why), "%s %.400s", unusable, file);
 	if (r != -EACCES || !im->why[0])
 		return r; /* what the kernel itself would answer */
 	printable(shown, name, sizeof(shown));

@@ -2,12 +2,16 @@
  *
  *   dune-run [--report] [--ring 0|3] [--no-rewrite] [--] PROGRAM [ARGS]...
  *
- * It puts libdunepre.so last in LD_PRELOAD, sets the DUNE_* variables the
- * options ask for, and execs the program: the program's exit status is its own.
+ * It names dune's audit module, libduneaudit.so beside libdunepre.so, first
+ * in LD_AUDIT, so that dune enters before any code of the program's runs
+ * (preload/audit.c); without that module, it puts libdunepre.so last in
+ * LD_PRELOAD. It sets the DUNE_* variables the options ask for and execs
+ * the program: the program's exit status is its own.
  */
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,11 +43,27 @@ static const char *preload_path(void)
 	return DUNE_PRELOAD_INSTALLED;
 }
 
+/* Prepends entry to the list in the variable name (sep between entries),
+ * or appends it when last; -1 when out of memory. */
+static int add_entry(const char *name, const char *entry, bool last)
+{
+	const char *old = getenv(name);
+	char *list;
+	int r;
+
+	if (!old || !*old)
+		r = asprintf(&list, "%s", entry);
+	else if (last)
+		r = asprintf(&list, "%s:%s", old, entry);
+	else
+		r = asprintf(&list, "%s:%s", entry, old);
+	return r < 0 ? -1 : setenv(name, list, 1);
+}
+
 int main(int argc, char **argv)
 {
-	const char *old = getenv("LD_PRELOAD");
-	const char *lib;
-	char *preload;
+	char audit[PATH_MAX];
+	const char *lib, *slash;
 	int i;
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
@@ -74,11 +94,15 @@ int main(int argc, char **argv)
 		fprintf(stderr, "dune: cannot find %s: build dune first (see README.md)\n", lib);
 		return 126;
 	}
-	/* Last: ld.so runs the preloaded libraries' constructors from the last
-	 * to the first, and under a policy dune's must run before any other. */
-	if (asprintf(&preload, "%s%s%s", old ? old : "", old && *old ? ":" : "", lib) < 0)
+	slash = strrchr(lib, '/');
+	snprintf(audit, sizeof(audit), "%.*s/libduneaudit.so", slash ? (int)(slash - lib) : 1,
+		 slash ? lib : ".");
+	/* LD_AUDIT first: ld.so loads it before anything of the program's.
+	 * LD_PRELOAD last: ld.so runs the preloaded libraries' constructors
+	 * from the last to the first, and dune's must run before any other. */
+	if (access(audit, R_OK) == 0 ? add_entry("LD_AUDIT", audit, false)
+				     : add_entry("LD_PRELOAD", lib, true))
 		return 126;
-	setenv("LD_PRELOAD", preload, 1);
 	execvp(argv[i], argv + i);
 	fprintf(stderr, "dune-run: cannot run %s: %s\n", argv[i], strerror(errno));
 	return errno == ENOENT ? 127 : 126;
