@@ -372,21 +372,30 @@ Test(escape_exec, a_file_only_a_binfmt_misc_handler_runs_is_refused)
 	run_result_free(&r);
 }
 
-/* The new image's LD_PRELOAD, as it printed it: exactly one, dune's last. */
-static void expect_one_preload(struct run_result *r, const char *value)
+/* The new image's loader variables, as it printed them: one LD_AUDIT,
+ * dune's module first, and one LD_PRELOAD (NULL: none) without dune's. */
+static void expect_loader_env(struct run_result *r, const char *audit, const char *preload)
 {
-	char *line;
-	const char *first = strstr(r->out, "LD_PRELOAD=");
+	const char *names[] = { "LD_AUDIT=", "LD_PRELOAD=" }, *values[] = { audit, preload };
 
-	cr_assert(asprintf(&line, "LD_PRELOAD=%s\n", value) > 0);
-	cr_expect(first && !strncmp(first, line, strlen(line)), "want %sgot: %s", line, r->out);
-	cr_expect(first && !strstr(first + 1, "LD_PRELOAD="), "two LD_PRELOAD: %s", r->out);
-	free(line);
+	for (int i = 0; i < 2; i++) {
+		const char *first = strstr(r->out, names[i]);
+		char *line;
+
+		if (!values[i]) {
+			cr_expect(!first, "an %s: %s", names[i], r->out);
+			continue;
+		}
+		cr_assert(asprintf(&line, "%s%s\n", names[i], values[i]) > 0);
+		cr_expect(first && !strncmp(first, line, strlen(line)), "want %sgot: %s", line, r->out);
+		cr_expect(first && !strstr(first + 1, names[i]), "two %s: %s", names[i], r->out);
+		free(line);
+	}
 }
 
 Test(escape_exec, ld_preload_tricks_do_not_take_dune_away)
 {
-	char *dir = fresh_dir("preload-dir"), *sub, *longer, *want;
+	char *dir = fresh_dir("preload-dir"), *sub, *longer;
 	struct run_result r;
 
 	require_kvm();
@@ -394,14 +403,13 @@ Test(escape_exec, ld_preload_tricks_do_not_take_dune_away)
 	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, "LD_PRELOAD=" DUNE_PRELOAD_LIB,
 			     "LD_PRELOAD="), ENV(deny_mkdir()), 1, NULL);
 	expect_confined(&r, "two LD_PRELOAD, the second empty");
-	expect_one_preload(&r, DUNE_PRELOAD_LIB);
+	expect_loader_env(&r, DUNE_AUDIT_LIB, NULL);
 	run_result_free(&r);
 	/* dune's path inside another path names another file. */
 	cr_assert(asprintf(&sub, "LD_PRELOAD=/tmp/x%s.evil", DUNE_PRELOAD_LIB) > 0);
 	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, sub), ENV(deny_mkdir()), 1, NULL);
 	expect_confined(&r, "dune's path as a substring");
-	cr_assert(asprintf(&want, "%s:%s", sub + 11, DUNE_PRELOAD_LIB) > 0);
-	expect_one_preload(&r, want);
+	expect_loader_env(&r, DUNE_AUDIT_LIB, sub + 11);
 	run_result_free(&r);
 	cr_assert(asprintf(&longer, "LD_PRELOAD=%sx", DUNE_PRELOAD_LIB) > 0);
 	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, longer), ENV(deny_mkdir()), 1,
@@ -413,7 +421,7 @@ Test(escape_exec, ld_preload_tricks_do_not_take_dune_away)
 			     "LD_PRELOAD= libm.so.6:" DUNE_PRELOAD_LIB " ::"), ENV(deny_mkdir()), 1,
 			NULL);
 	expect_confined(&r, "a list with empty entries");
-	expect_one_preload(&r, "libm.so.6:" DUNE_PRELOAD_LIB);
+	expect_loader_env(&r, DUNE_AUDIT_LIB, "libm.so.6");
 	cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
 	run_result_free(&r);
 }
@@ -436,8 +444,27 @@ Test(escape_exec, the_program_cannot_choose_the_next_image_dune_settings)
 	run_result_free(&r);
 }
 
-/* An audit module runs inside ld.so, before dune's constructor could enter. */
-Test(escape_exec, ld_audit_is_dropped_under_a_policy)
+/* A policy that only traces: no seccomp filter, so code that ran outside
+ * dune would make its directory without a trace line. */
+static char *trace_mkdir(void)
+{
+	return policy_env("exec-trace-mkdir.conf", "[syscalls]\ntrace = mkdir, mkdirat\n");
+}
+
+/* Did the directory get made, under dune (a trace line says so)? */
+static void expect_traced_mkdir(struct run_result *r, const char *made, const char *who)
+{
+	char *line;
+
+	cr_assert(asprintf(&line, "mkdir(\"%s\", 0755) = 0", made) > 0);
+	cr_expect_eq(access(made, F_OK), 0, "%s did not run: %s %s", who, r->out, r->err);
+	cr_expect(strstr(r->err, line), "%s ran outside dune (no trace line): %s", who, r->err);
+	free(line);
+}
+
+/* ld.so loads LD_AUDIT's modules before anything else of the image: the
+ * program's come after dune's, once dune entered, in the guest. */
+Test(escape_exec, the_program_s_audit_module_runs_in_the_guest)
 {
 	char *dir = fresh_dir("audit-probe"), *made = fresh_dir("audit-made"), *var;
 	struct run_result r;
@@ -454,7 +481,38 @@ Test(escape_exec, ld_audit_is_dropped_under_a_policy)
 	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, "LD_AUDIT=" TEST_ESCAPE_AUDIT, var),
 			ENV(deny_mkdir()), 1, NULL);
 	expect_confined(&r, "with LD_AUDIT");
+	expect_loader_env(&r, DUNE_AUDIT_LIB ":" TEST_ESCAPE_AUDIT, NULL);
 	cr_expect_neq(access(made, F_OK), 0, "the audit module ran outside dune");
+	run_result_free(&r);
+	rmdir(dir);
+	/* dune's own module again, in another spelling: left out. */
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir,
+			     "LD_AUDIT=/." DUNE_AUDIT_LIB ":" TEST_ESCAPE_AUDIT, "LD_AUDIT=libduneaudit.so",
+			     var), ENV(trace_mkdir()), 1, NULL);
+	cr_expect(strstr(r.out, "image: under dune\n"), "%s %s", r.out, r.err);
+	expect_loader_env(&r, DUNE_AUDIT_LIB ":" TEST_ESCAPE_AUDIT, NULL);
+	expect_traced_mkdir(&r, made, "the audit module");
+	run_result_free(&r);
+}
+
+/* A library the runtime needs, found first on the program's
+ * LD_LIBRARY_PATH, would run its constructor before dune's, outside the
+ * guest, or keep the runtime from loading at all. The runtime's libraries
+ * come from where the build found them. */
+Test(escape_exec, ld_library_path_does_not_choose_the_runtime_s_libraries)
+{
+	char *dir = fresh_dir("libpath-probe"), *made = fresh_dir("libpath-made"), *var;
+	struct run_result r;
+
+	require_kvm();
+	rmdir(made);
+	cr_assert(asprintf(&var, "ESCAPE_CTOR_DIR=%s", made) > 0);
+	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir,
+			     "LD_LIBRARY_PATH=" TEST_FAKE_RUNTIME_LIB_DIR, var),
+			ENV(trace_mkdir()), 1, NULL);
+	cr_expect(strstr(r.out, "image: under dune\n"), "not under dune: %s %s", r.out, r.err);
+	cr_expect_neq(access(made, F_OK), 0, "the program's library ran its constructor");
+	cr_expect(!strstr(r.err, "ld.so"), "ld.so: %s", r.err);
 	run_result_free(&r);
 }
 
@@ -479,7 +537,7 @@ Test(escape_exec, a_preloaded_constructor_runs_under_the_policy)
 	r = run_program(ARGV(DYNAMIC, "exec-env", DYNAMIC, dir, "LD_PRELOAD=" TEST_ESCAPE_AUDIT, var),
 			ENV(deny_mkdir()), 1, NULL);
 	expect_confined(&r, "with a library of its own preloaded");
-	expect_one_preload(&r, TEST_ESCAPE_AUDIT ":" DUNE_PRELOAD_LIB);
+	expect_loader_env(&r, DUNE_AUDIT_LIB, TEST_ESCAPE_AUDIT);
 	cr_expect_neq(access(made, F_OK), 0, "the constructor ran outside dune");
 	run_result_free(&r);
 	/* dune's library spelled another way, first: ld.so would load it there. */
@@ -487,7 +545,7 @@ Test(escape_exec, a_preloaded_constructor_runs_under_the_policy)
 			     "LD_PRELOAD=/." DUNE_PRELOAD_LIB ":" TEST_ESCAPE_AUDIT, var),
 			ENV(deny_mkdir()), 1, NULL);
 	expect_confined(&r, "dune's library spelled another way, first");
-	expect_one_preload(&r, TEST_ESCAPE_AUDIT ":" DUNE_PRELOAD_LIB);
+	expect_loader_env(&r, DUNE_AUDIT_LIB, TEST_ESCAPE_AUDIT);
 	cr_expect_neq(access(made, F_OK), 0, "the constructor ran outside dune");
 	run_result_free(&r);
 }
@@ -517,6 +575,13 @@ Test(escape_exec, code_before_entry_cannot_make_a_denied_call)
 	cr_expect_str_eq(r.out, "main ran, library 1\n", "%s", r.err);
 	cr_expect_neq(access(ctor, F_OK), 0, "a needed library's constructor made a directory");
 	cr_expect_neq(access(pre, F_OK), 0, "the preinit array made a directory");
+	run_result_free(&r);
+	/* Under dune, in the guest, where the policy sees every call. */
+	r = run_program(ARGV(DYNAMIC, "exec-env", TEST_PROGRAM_DIR "/escape_needed", dir, ctor_var,
+			     pre_var), ENV(trace_mkdir()), 1, NULL);
+	cr_expect_str_eq(r.out, "main ran, library 1\n", "%s", r.err);
+	expect_traced_mkdir(&r, ctor, "the needed library's constructor");
+	expect_traced_mkdir(&r, pre, "the preinit array");
 	run_result_free(&r);
 }
 

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,13 @@ static void append(char **buf, size_t *len, size_t *cap, const char *data, size_
 	memcpy(*buf + *len, data, n);
 	*len += n;
 	(*buf)[*len] = '\0';
+}
+
+static bool entry_is_audit(void)
+{
+	const char *entry = getenv("DUNE_TEST_ENTRY");
+
+	return entry && !strcmp(entry, "audit");
 }
 
 struct run_result run_program(const char *const *argv, const char *const *env, int under_dune,
@@ -45,9 +53,13 @@ struct run_result run_program(const char *const *argv, const char *const *env, i
 		close(out_pipe[0]);
 		close(err_pipe[0]);
 		unsetenv("LD_PRELOAD");
+		unsetenv("LD_AUDIT");
 		for (const char *const *e = env; e && *e; e++)
 			putenv((char *)*e);
-		if (under_dune)
+		/* DUNE_TEST_ENTRY=audit: the way dune-run and exec'd images enter. */
+		if (under_dune && entry_is_audit())
+			setenv("LD_AUDIT", DUNE_AUDIT_LIB, 1);
+		else if (under_dune)
 			setenv("LD_PRELOAD", DUNE_PRELOAD_LIB, 1);
 		execvp(argv[0], (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));

@@ -5,7 +5,7 @@
  *   probe [...] DIR        the image an attack starts: says whether it runs
  *                          under dune, tries mkdir(DIR) (its last argument,
  *                          also when it runs as a #! interpreter) and prints
- *                          its LD_PRELOAD and DUNE_POLICY entries
+ *                          its LD_AUDIT, LD_PRELOAD and DUNE_POLICY entries
  *   names                  argv[0], AT_EXECFN, comm and /proc/self/exe
  *   exec FILE ARG0 ARG...  execv(FILE, ARG0 ARG...)
  *   execveat FILE ARG0 ARG...   the same through an O_PATH descriptor
@@ -31,6 +31,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "find_runtime.h"
+
 #define DUNE_QUERY 0x44554e45
 
 extern char **environ;
@@ -47,7 +49,8 @@ static int probe(int argc, char **argv)
 	printf("mkdir: %ld (%s), %s\n", r, r ? strerror(e) : "ok",
 	       stat(dir, &st) == 0 ? "the directory exists" : "no directory");
 	for (char **p = environ; *p; p++)
-		if (!strncmp(*p, "LD_PRELOAD=", 11) || !strncmp(*p, "DUNE_POLICY=", 12))
+		if (!strncmp(*p, "LD_AUDIT=", 9) || !strncmp(*p, "LD_PRELOAD=", 11) ||
+		    !strncmp(*p, "DUNE_POLICY=", 12))
 			printf("%s\n", *p);
 	return 0;
 }
@@ -103,27 +106,14 @@ static int fault(const char *how)
 	return report("execve", syscall(SYS_execve, path, args, envp));
 }
 
-static int find_dune(struct dl_phdr_info *info, size_t size, void *start)
-{
-	(void)size;
-	if (!strstr(info->dlpi_name, "libdunepre"))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_LOAD) {
-			*(char **)start = (char *)(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
-			return 1;
-		}
-	return 0;
-}
-
 /* The start of dune's library in this process, or NULL natively: from the
- * loader's list, which holds it however /proc/self/maps may show it. */
+ * loader's list (find_runtime.h). */
 static char *runtime_address(void)
 {
-	char *start = NULL;
+	const ElfW(Phdr) *ph;
+	int n;
 
-	dl_iterate_phdr(find_dune, &start);
-	return start;
+	return (char *)find_runtime(&ph, &n);
 }
 
 static int runtime(const char *how)

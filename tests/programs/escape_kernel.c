@@ -46,6 +46,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "find_runtime.h"
+
 static void say(const char *what, long r)
 {
 	if (r < 0)
@@ -55,20 +57,9 @@ static void say(const char *what, long r)
 	fflush(stdout);
 }
 
-static int find_dune_data(struct dl_phdr_info *info, size_t size, void *out)
-{
-	(void)size;
-	if (!strstr(info->dlpi_name, "libdunepre"))
-		return 0;
-	for (int i = 0; i < info->dlpi_phnum; i++)
-		if (info->dlpi_phdr[i].p_type == PT_LOAD && (info->dlpi_phdr[i].p_flags & PF_W))
-			*(uintptr_t *)out = (info->dlpi_addr + info->dlpi_phdr[i].p_vaddr) & ~4095ul;
-	return 1;
-}
-
 /* A page of the runtime: libdunepre.so's writable segment (its data and
  * bss: the policy and the backend's table), found in the loader's list
- * since /proc/self/maps does not show it, or the 1 GiB page-table pool;
+ * (find_runtime.h), or the 1 GiB page-table pool;
  * natively, a page that was mapped and is not any more. */
 static uintptr_t target(int which)
 {
@@ -76,8 +67,12 @@ static uintptr_t target(int which)
 	char line[512];
 	uintptr_t found = 0;
 
-	if (which == 0)
-		dl_iterate_phdr(find_dune_data, &found);
+	const ElfW(Phdr) *ph = NULL;
+	uintptr_t base = which == 0 ? find_runtime(&ph, &(int){ 0 }) : 0;
+
+	for (int i = 0, n = base ? ((const ElfW(Ehdr) *)base)->e_phnum : 0; i < n; i++)
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_W))
+			found = (base + ph[i].p_vaddr) & ~4095ul;
 	while (f && fgets(line, sizeof(line), f)) {
 		uintptr_t s, e;
 		char perms[8];
@@ -241,12 +236,21 @@ static void map_fixed(void)
 	say("getpid after", getpid() > 0 ? 0 : -1);
 }
 
-/* libc's code, which the runtime runs on the host: natively the program may
- * rewrite it (this run would then crash); under dune it may not. */
+/* libc's code, which the runtime runs on the host (the program's own
+ * libc, or the runtime's copy where dune entered through LD_AUDIT):
+ * natively the program may rewrite it (this run would then crash); under
+ * dune it may not. */
 static void host_code(void)
 {
 	uintptr_t page = (uintptr_t)dlsym(RTLD_DEFAULT, "memmove") & ~4095ul;
+	const ElfW(Phdr) *ph = NULL;
+	int n = 0;
+	uintptr_t libc = find_in_runtime_namespace("/libc.so", &ph, &n);
 	void *r;
+
+	for (int i = 0; i < n; i++)
+		if (ph[i].p_type == PT_LOAD && (ph[i].p_flags & PF_X))
+			page = (libc + ph[i].p_vaddr + 4095) & ~4095ul;
 
 	say("mprotect libc's code writable", mprotect((void *)page, 4096, PROT_READ | PROT_WRITE | PROT_EXEC));
 	say("mprotect libc's code to nothing", mprotect((void *)page, 4096, PROT_NONE));

@@ -283,6 +283,7 @@ static int below_pool(void)
 {
 	uintptr_t pool = find_pool(), page;
 	int fd = open("/dev/zero", O_RDONLY);
+	char saved[16];
 	void *p;
 	ssize_t r;
 
@@ -290,16 +291,19 @@ static int below_pool(void)
 		printf("no page-table pool\n");
 		return 0;
 	}
-	/* The page below the guard: the program's own. */
+	/* The page below the guard: the program's own, a new one, or where
+	 * the program's libraries came after the runtime (through LD_AUDIT)
+	 * one of theirs, whose last bytes are put back after. */
 	page = pool - 2 * 4096;
 	p = mmap((void *)page, 4096, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
-	if (p != (void *)page) {
+	if (p != (void *)page && mprotect((void *)page, 4096, PROT_READ | PROT_WRITE)) {
 		printf("the page below the pool is taken\n");
 		return 0;
 	}
-	memset(p, 0xff, 4096);
+	memcpy(saved, (char *)page + 4096 - 16, 16);
 	r = read(fd, (char *)page + 4096 - 16, 16 + 4096);
+	memcpy((char *)page + 4096 - 16, saved, 16);
 	printf("read into the last 16 bytes of the page and 4096 past it: %s\n",
 	       r == 16 ? "16 bytes, stopped at the end of the page" :
 	       r < 0 && errno == EFAULT ? "EFAULT" : "went on past the end of the page");
