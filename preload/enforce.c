@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,33 @@ bool enforce_confines(const struct guest *g)
 {
 	/* enforce_load reset the policy to the default unless a file applies. */
 	return policy_from_files(&g->policy);
+}
+
+/* ld.so starts an image dune execs by loading dune's files by their paths
+ * (LD_AUDIT, exec.c); were that to fail, it would go on without them,
+ * outside dune. Under a policy the program therefore may not change what
+ * those paths name or whether it may read them: a new mount or user
+ * namespace (where it could mount over them, or over /proc) answers EPERM,
+ * as without CAP_SYS_ADMIN; Landlock, EOPNOTSUPP, as a kernel without it. */
+long enforce_refused(const struct guest *g, long nr, const long a[6])
+{
+	const unsigned long namespaces = CLONE_NEWNS | CLONE_NEWUSER;
+
+	if (!enforce_confines(g))
+		return 0;
+	switch (nr) {
+	case SYS_clone: /* and clone3, whose flags fork.c passes here */
+	case SYS_unshare:
+		return (unsigned long)a[0] & namespaces ? -EPERM : 0;
+	case SYS_setns: /* 0: whatever namespace the descriptor is */
+		return !a[1] || ((unsigned long)a[1] & namespaces) ? -EPERM : 0;
+	case SYS_landlock_create_ruleset:
+	case SYS_landlock_add_rule:
+	case SYS_landlock_restrict_self:
+		return -EOPNOTSUPP;
+	default:
+		return 0;
+	}
 }
 
 bool enforce_counts(const struct guest *g)

@@ -258,6 +258,8 @@ static const char *file_unusable(const struct own_file *f)
 		return "a space or a colon, which split LD_AUDIT and LD_PRELOAD, is in the path of";
 	if (raw_syscall2(SYS_stat, f->path, &st) || st.st_dev != f->dev || st.st_ino != f->ino)
 		return "dune's file is no longer where this process found it:";
+	if (raw_syscall2(SYS_access, f->path, R_OK))
+		return "ld.so could not read dune's file";
 	return NULL;
 }
 

@@ -1,11 +1,11 @@
 /* exec_image.c: would the image an execve starts come back under dune?
  *
- * The new image enters dune only if ld.so loads it and honours LD_PRELOAD.
+ * The new image enters dune only if ld.so loads it and honours LD_AUDIT.
  * That holds for a dynamic x86-64 ELF whose PT_INTERP is the loader this
  * process runs with (the same file: device and inode) and that the kernel
  * starts with the caller's credentials: a set-user-ID or set-group-ID file,
  * or one with file capabilities, gets AT_SECURE, and ld.so then ignores
- * LD_PRELOAD. A #! script comes back if its interpreter does, followed as
+ * LD_AUDIT. A #! script comes back if its interpreter does, followed as
  * the kernel follows it. Everything else would run outside dune: a static
  * executable (busybox, a static-pie, the loader itself run as a program), a
  * 32-bit ELF, a program-supplied interpreter, a format only a binfmt_misc
@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/statvfs.h>
@@ -243,7 +244,7 @@ static int check_interpreter(struct exec_image *im, const char *name, int depth)
 	return r;
 }
 
-/* The credentials it runs with: AT_SECURE makes ld.so ignore LD_PRELOAD. */
+/* The credentials it runs with: AT_SECURE makes ld.so ignore LD_AUDIT (and LD_PRELOAD). */
 static int check_credentials(struct exec_image *im, int fd, const char *name)
 {
 	char cap[64];
@@ -253,16 +254,16 @@ static int check_credentials(struct exec_image *im, int fd, const char *name)
 	if (r < 0)
 		return refuse(im, "cannot stat %s%s (%s)", WHAT(name), strerror((int)-r));
 	if (st.st_mode & S_ISUID)
-		return refuse(im, "%s%s is set-user-ID: the loader ignores LD_PRELOAD for it",
+		return refuse(im, "%s%s is set-user-ID: the loader ignores LD_AUDIT for it",
 			      WHAT(name));
 	if ((st.st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP))
-		return refuse(im, "%s%s is set-group-ID: the loader ignores LD_PRELOAD for it",
+		return refuse(im, "%s%s is set-group-ID: the loader ignores LD_AUDIT for it",
 			      WHAT(name));
 	r = raw_syscall6(SYS_fgetxattr, fd, (long)"security.capability", (long)cap, sizeof(cap), 0,
 			 0);
 	if (r >= 0 || r == -ERANGE)
 		return refuse(im, "%s%s has file capabilities (security.capability): the loader "
-			      "ignores LD_PRELOAD for it", WHAT(name));
+			      "ignores LD_AUDIT for it", WHAT(name));
 	if (r != -ENODATA && r != -EOPNOTSUPP)
 		return refuse(im, "cannot read the file capabilities of %s%s (%s)", WHAT(name),
 			      strerror((int)-r));
@@ -272,6 +273,45 @@ static int check_credentials(struct exec_image *im, int fd, const char *name)
 static long read_at(int fd, void *dst, long len, uint64_t offset)
 {
 	return raw_syscall6(SYS_pread64, fd, (long)dst, len, (long)offset, 0, 0);
+}
+
+/* What the runtime maps before it can run a program (its arena, 1 GiB of
+ * address space, and the page-table pool, 1 GiB of private writable
+ * memory), with room for its libraries and ld.so's work: below this, dune
+ * cannot run an image at all. */
+#define RUNTIME_ROOM (2ull << 30) + (256ull << 20)
+
+/* The bytes the ELF's PT_LOAD segments take, as the kernel maps them. */
+static uint64_t load_size(const Elf64_Phdr *ph, int n)
+{
+	uint64_t size = 0;
+
+	for (int i = 0; i < n; i++)
+		if (ph[i].p_type == PT_LOAD)
+			size += (ph[i].p_memsz + (ph[i].p_vaddr & 4095) + 4095) & ~4095ull;
+	return size;
+}
+
+/* Room for ld.so to load dune's module (LD_AUDIT) in the new image, within
+ * the limits the program passes on: without it, ld.so would say so and go
+ * on without dune. The address-space and private-memory limits must hold
+ * the image and the runtime. (Descriptors need no check: dune opened the
+ * file to judge it, and its descriptors close at the exec, leaving ld.so
+ * one at least.) */
+static int check_room(struct exec_image *im, const char *name, uint64_t image_size)
+{
+	static const struct { int resource; const char *name; } memory[] = {
+		{ RLIMIT_AS, "RLIMIT_AS" }, { RLIMIT_DATA, "RLIMIT_DATA" },
+	};
+	struct rlimit rl;
+
+	for (size_t i = 0; i < sizeof(memory) / sizeof(memory[0]); i++)
+		if (!raw_syscall2(SYS_getrlimit, memory[i].resource, &rl) &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < image_size + RUNTIME_ROOM)
+			return refuse(im, "its limit %s (%llu bytes) leaves no room for dune next to "
+				      "%s%s: ld.so would start it without dune", memory[i].name,
+				      (unsigned long long)rl.rlim_cur, WHAT(name));
+	return 0;
 }
 
 /* An ELF file: the kernel's ENOEXEC where it would not load it at all. */
@@ -287,7 +327,7 @@ static int check_elf(struct exec_image *im, int fd, const unsigned char *buf, co
 	memcpy(&eh, buf, sizeof(eh));
 	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB ||
 	    eh.e_machine != EM_X86_64)
-		return refuse(im, "%s%s is not an x86-64 ELF: LD_PRELOAD cannot bring it under dune",
+		return refuse(im, "%s%s is not an x86-64 ELF: ld.so cannot bring it under dune",
 			      WHAT(name));
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
 		return -ENOEXEC;
@@ -298,7 +338,7 @@ static int check_elf(struct exec_image *im, int fd, const unsigned char *buf, co
 	for (n = 0; n < eh.e_phnum && ph[n].p_type != PT_INTERP; n++)
 		;
 	if (n == eh.e_phnum)
-		return refuse(im, "%s%s is a static executable (no PT_INTERP): LD_PRELOAD cannot "
+		return refuse(im, "%s%s is a static executable (no PT_INTERP): ld.so cannot "
 			      "bring it under dune", WHAT(name));
 	/* The first PT_INTERP, as the kernel reads it. */
 	if (ph[n].p_filesz < 2 || ph[n].p_filesz > sizeof(interp) ||
@@ -317,9 +357,11 @@ static int check_elf(struct exec_image *im, int fd, const unsigned char *buf, co
 		return r;
 	if (st.st_dev != loader.dev || st.st_ino != loader.ino)
 		return refuse(im, "the interpreter of %s%s (PT_INTERP %s) is not the loader dune "
-			      "runs with (%s), the one known to honour LD_PRELOAD", WHAT(name),
+			      "runs with (%s), the one known to honour LD_AUDIT", WHAT(name),
 			      interp, loader.path);
-	return check_credentials(im, fd, name);
+	if ((r = check_credentials(im, fd, name)))
+		return r;
+	return check_room(im, name, load_size(ph, eh.e_phnum));
 }
 
 /* The verdict on the file open for reading at fd (name: NULL for the file

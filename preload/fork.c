@@ -92,6 +92,7 @@ long clone3_guest(struct guest *g, struct vcpu *v, uint64_t args, uint64_t size)
 {
 	struct clone_args ca = { 0 };
 	uint64_t flags, parent_tid;
+	long r;
 
 	if (size < CLONE_ARGS_SIZE_VER0 || size > PAGE_SIZE)
 		return -EINVAL;
@@ -108,6 +109,8 @@ long clone3_guest(struct guest *g, struct vcpu *v, uint64_t args, uint64_t size)
 	if (ca.exit_signal & ~(uint64_t)CSIGNAL || (ca.flags & CSIGNAL))
 		return -EINVAL;
 	flags = ca.flags | ca.exit_signal;
+	if ((r = enforce_refused(g, SYS_clone, (const long[6]){ (long)flags })))
+		return r;
 	parent_tid = flags & CLONE_PIDFD ? ca.pidfd : ca.parent_tid;
 	/* The kernel stores the ids there: never into the runtime (sysargs.h). */
 	if ((parent_tid && spans_overlap(parent_tid, 4)) || (ca.child_tid && spans_overlap(ca.child_tid, 4)))

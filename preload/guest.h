@@ -37,6 +37,9 @@ void enforce_load(struct guest *g);
 /* enforce.c: does a policy file apply to this program? (Else the default
  * policy, which restricts nothing.) Then exec may not leave dune. */
 bool enforce_confines(const struct guest *g);
+/* enforce.c: under a policy, what would let an image this one execs
+ * start without dune (0: nothing); clone's flags for clone and clone3. */
+long enforce_refused(const struct guest *g, long nr, const long a[6]);
 /* enforce.c: the program the applying policy was matched against, for the
  * images this one execs (DUNE_POLICY_EXE), or NULL when none applies. */
 const char *enforce_policy_exe(const struct guest *g);

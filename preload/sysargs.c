@@ -539,6 +539,8 @@ long sysargs_prepare(struct guest *g, uint8_t **scratch, long nr, long a[6])
 		return r;
 	if ((nr == SYS_io_uring_setup || nr == SYS_io_setup) && !g->policy.async_io_allowed)
 		return -EPERM; /* the kernel would write memory later, unchecked */
+	if ((r = enforce_refused(g, nr, a)))
+		return r;
 	rule = sysargs_rule(nr);
 	for (int i = 0; i < 6; i++) {
 		switch (rule->arg[i]) {

@@ -620,6 +620,70 @@ Test(escape_exec, a_library_preloaded_after_dune_stops_a_confined_start)
 	run_result_free(&r);
 }
 
+/* ld.so goes on without an audit module it cannot load: limits that
+ * leave it no room would start the image without dune. Under a policy
+ * such an exec is refused, or fails as the runtime runs out first. */
+Test(escape_exec, limits_that_would_keep_dune_from_loading_refuse_the_exec)
+{
+	char *dir = fresh_dir("limits-probe");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "limit-as", "33554432", DYNAMIC, "dynamic", "probe", dir),
+			NULL, 0, NULL);
+	expect_native(&r, "natively, 32 MiB more address space than it has");
+	run_result_free(&r);
+	rmdir(dir);
+	r = run_program(ARGV(DYNAMIC, "limit-as", "33554432", DYNAMIC, "dynamic", "probe", dir),
+			ENV(deny_mkdir()), 1, NULL);
+	expect_refused(&r, "execv", DYNAMIC, "RLIMIT_AS");
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "fill-fds", DYNAMIC, "dynamic", "probe", dir), NULL, 0, NULL);
+	cr_expect(strstr(r.out, "image: native\n") || strstr(r.err, "error while loading"),
+		  "natively, every descriptor taken: %s %s", r.out, r.err);
+	run_result_free(&r);
+	rmdir(dir);
+	r = run_program(ARGV(DYNAMIC, "fill-fds", DYNAMIC, "dynamic", "probe", dir),
+			ENV(deny_mkdir()), 1, NULL);
+	cr_expect_str_eq(r.out, "execv: -1 (Too many open files)\n", "%s", r.err);
+	cr_expect_neq(access(dir, F_OK), 0, "the directory was made");
+	run_result_free(&r);
+}
+
+/* A program entered through LD_AUDIT that loads dune's library into its
+ * own namespace (dlopen, or LD_PRELOAD) runs a second runtime's
+ * constructor in the guest: it finds the first one answering and leaves
+ * the process to it. (Entered through LD_PRELOAD, the dlopen finds the
+ * library loaded, and ld.so reads its hidden .dynamic: SIGSEGV.) */
+Test(escape_exec, a_second_runtime_leaves_the_process_to_the_first)
+{
+	char *dir = fresh_dir("second-runtime");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "dlopen-runtime", DUNE_PRELOAD_LIB, dir),
+			ENV(deny_mkdir(), "LD_AUDIT=" DUNE_AUDIT_LIB), 0, NULL);
+	cr_expect(strstr(r.out, "dlopen: ok\n"), "%s %s", r.out, r.err);
+	expect_confined(&r, "after a dlopen of dune's library");
+	cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+	cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
+	run_result_free(&r);
+}
+
+/* Under a policy the program may not change what the paths of dune's files
+ * name, or forbid reading them: the next image's ld.so loads them. */
+Test(escape_exec, namespaces_and_landlock_are_refused_under_a_policy)
+{
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "confine-paths"), ENV(deny_mkdir()), 1, NULL);
+	cr_expect_str_eq(r.out, "unshare(CLONE_NEWUSER): Operation not permitted\n"
+				"unshare(CLONE_NEWNS): Operation not permitted\n"
+				"landlock_create_ruleset: Operation not supported\n", "%s", r.err);
+	run_result_free(&r);
+}
+
 /* Natively EFAULT, and the program goes on: the same under dune, whose
  * runtime reads the strings first. */
 Test(escape_exec, a_string_running_into_an_unmapped_page_is_efault)

@@ -12,6 +12,13 @@
  *                          (execveat with AT_EMPTY_PATH)
  *   execveat-dir DIR NAME ARG0 ARG...   execveat(open(DIR), NAME)
  *   exec-env FILE DIR ENTRY...   execve(FILE, [FILE, probe, DIR], [ENTRY...])
+ *   limit-as BYTES FILE ARG0 ARG...   execv under an address-space limit
+ *                          BYTES above what the process has mapped
+ *   fill-fds FILE ARG0 ARG...   execv with every descriptor below a limit
+ *                          of 64 open and kept across the exec
+ *   dlopen-runtime LIB DIR  dlopen dune's library a second time, then probe
+ *   confine-paths          a user namespace, a mount namespace and a
+ *                          Landlock ruleset: what each call answers
  *   fault-path|fault-arg|fault-env|fault-envp   execve with the path, an
  *                          argument, an environment string or the envp
  *                          array running off the end of its mapping
@@ -19,7 +26,9 @@
  *                          into dune's own library (libdunepre.so in the
  *                          loader's list), if there is one
  */
+#include <dlfcn.h>
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <link.h>
 #include <stdio.h>
@@ -27,6 +36,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -136,8 +146,68 @@ static int runtime(const char *how)
 	return report("execve", syscall(SYS_execve, path, args, envp));
 }
 
+/* Limits that would leave ld.so no room to load anything more. */
+static int limit_as(char **argv)
+{
+	struct rlimit rl = { strtoull(argv[2], NULL, 0), RLIM_INFINITY };
+	unsigned long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f || fscanf(f, "%lu", &pages) != 1)
+		return report("statm", -1);
+	fclose(f);
+	rl.rlim_cur += pages * 4096;
+	if (setrlimit(RLIMIT_AS, &rl))
+		return report("setrlimit", -1);
+	execv(argv[3], argv + 4);
+	return report("execv", -1);
+}
+
+static int fill_fds(char **argv)
+{
+	struct rlimit rl = { 64, 64 };
+	int fd;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return report("setrlimit", -1);
+	while ((fd = open("/dev/null", O_RDONLY)) >= 0)
+		;
+	execv(argv[2], argv + 3);
+	return report("execv", -1);
+}
+
+/* What could change what the paths of dune's files name, or forbid them. */
+static int confine_paths(void)
+{
+	long r = syscall(SYS_unshare, CLONE_NEWUSER);
+
+	printf("unshare(CLONE_NEWUSER): %s\n", r ? strerror(errno) : "ok");
+	r = syscall(SYS_unshare, CLONE_NEWNS);
+	printf("unshare(CLONE_NEWNS): %s\n", r ? strerror(errno) : "ok");
+	r = syscall(SYS_landlock_create_ruleset, NULL, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
+	printf("landlock_create_ruleset: %s\n", r < 0 ? strerror(errno) : "ok");
+	return 0;
+}
+
+/* A second runtime, loaded by the program: it finds dune there already. */
+static int dlopen_runtime(int argc, char **argv)
+{
+	void *h = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
+
+	printf("dlopen: %s\n", h ? "ok" : dlerror());
+	return probe(argc, argv);
+}
+
 int main(int argc, char **argv)
 {
+	if (argc >= 5 && !strcmp(argv[1], "limit-as"))
+		return limit_as(argv);
+	if (argc >= 4 && !strcmp(argv[1], "fill-fds"))
+		return fill_fds(argv);
+	if (argc == 4 && !strcmp(argv[1], "dlopen-runtime"))
+		return dlopen_runtime(argc, argv);
+	if (argc == 2 && !strcmp(argv[1], "confine-paths"))
+		return confine_paths();
 	if (argc >= 3 && !strcmp(argv[1], "probe"))
 		return probe(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "names"))
