@@ -19,6 +19,7 @@
 #include "fds.h"
 #include "forward.h"
 #include "guest.h"
+#include "loader.h"
 #include "log.h"
 #include "memory.h"
 #include "platform.h"
@@ -118,6 +119,10 @@ void dune_preload_init(void)
 		errno = saved_errno;
 		return;
 	}
+	/* Entered through LD_AUDIT, only ld.so has run: until the program's
+	 * first instruction, the policy lets the loader's work through. */
+	if (exec_entered_by_audit() && (r = loader_phase_begin(g)))
+		dune_fatal("cannot find ld.so's code and dune's audit module: %s", strerror(-r));
 	if ((r = mem_init(g)))
 		dune_fatal("cannot mirror this process's memory into the guest: %s", strerror(-r));
 	if ((r = cpu_init(g)))
@@ -146,7 +151,8 @@ void dune_preload_init(void)
 	}
 	if ((r = cpu_init_entry(g)))
 		dune_fatal("cannot build the guest's syscall entry: %s", strerror(-r));
-	enforce_init_filter(g);
+	if (!g->loader_phase) /* else once it ends (loader.c) */
+		enforce_init_filter(g);
 	forward_init(g);
 
 	raw_syscall2(SYS_arch_prctl, ARCH_GET_FS, &main_vcpu.fs_base);

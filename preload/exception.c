@@ -14,6 +14,7 @@
 #include "arch.h"
 #include "backend.h"
 #include "guest.h"
+#include "loader.h"
 #include "log.h"
 #include "memory.h"
 #include "rawsys.h"
@@ -216,6 +217,8 @@ void exception_handle(struct guest *g, struct vcpu *v)
 		uint64_t cr2 = g->backend->fault_address(v);
 		int fixed;
 
+		if (loader_phase_end(g, v, error, cr2))
+			return; /* the program's first instruction: it runs again */
 		dune_lock(&g->lock);
 		fixed = mem_fault(g, cr2, error);
 		dune_unlock(&g->lock);

@@ -236,6 +236,11 @@ static bool preload_listed_after_dune(char **env)
 	return false;
 }
 
+bool exec_entered_by_audit(void)
+{
+	return entered_by_audit;
+}
+
 const char *exec_init(char **environ_at_entry)
 {
 	restore_execfn(environ_at_entry);

@@ -109,6 +109,8 @@ void regs_resume_in_program(struct guest *g, struct guest_regs *r);
  * Under a policy: why this process cannot be confined (a library preloaded
  * after dune's ran first), or NULL. */
 const char *exec_init(char **environ_at_entry);
+/* exec.c: did this runtime come in through LD_AUDIT (audit.c), not LD_PRELOAD? */
+bool exec_entered_by_audit(void);
 /* exec.c: execve/execveat: the new image comes back under dune (LD_PRELOAD
  * and the runtime's DUNE_* settings); under a policy, an image that would
  * not is refused. */

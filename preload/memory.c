@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 
 #include "backend.h"
+#include "loader.h"
 #include "log.h"
 #include "rawsys.h"
 #include "spans.h"
@@ -91,12 +92,16 @@ static int sync_range(struct guest *g, uint64_t start, uint64_t end)
 		uint64_t vs = v && v->start < end ? (v->start > at ? v->start : at) : end;
 		uint64_t ve = v && v->end < end ? v->end : end;
 		uint64_t flags;
+		int prot;
 
 		if (at < vs && (r = pt_set(&g->pt, at, vs, 0)))
 			return r;
 		if (vs >= end)
 			break;
-		flags = pt_flags_for_prot((int)v->value, 1);
+		prot = (int)v->value;
+		if (loader_withholds_exec(g, vs, ve))
+			prot &= ~PROT_EXEC;
+		flags = pt_flags_for_prot(prot, 1);
 		if (flags && (r = covered_ensure(g, vs, ve)))
 			return r;
 		if ((r = pt_set(&g->pt, vs, ve, flags)))
@@ -397,6 +402,24 @@ int mem_brk_moved(struct guest *g, uint64_t new_end)
 		r = mem_unmapped(g, now, old - now);
 	g->brk_end = new_end;
 	return r;
+}
+
+int mem_resync_exec(struct guest *g)
+{
+	int r;
+
+	for (size_t i = 0; i < g->vmas.n; i++)
+		if ((g->vmas.v[i].value & PROT_EXEC) &&
+		    (r = sync_range(g, g->vmas.v[i].start, g->vmas.v[i].end)))
+			return r;
+	return 0;
+}
+
+uint64_t mem_root(const struct guest *g)
+{
+	uint64_t va = (uint64_t)g->pt.pml4;
+
+	return g->pt.to_phys ? g->pt.to_phys(va) : va;
 }
 
 int mem_reload(struct guest *g, uint64_t start, uint64_t end)

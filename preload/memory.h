@@ -38,6 +38,10 @@ int mem_remapped(struct guest *g, uint64_t old, uint64_t old_len, uint64_t new_a
 int mem_brk_moved(struct guest *g, uint64_t new_end);
 /* Re-read /proc/self/maps and mirror whatever changed in [start, end). */
 int mem_reload(struct guest *g, uint64_t start, uint64_t end);
+/* Mirror every executable mapping again (the loader phase ended: loader.h). Under lock. */
+int mem_resync_exec(struct guest *g);
+/* The guest-physical address of the page tables' root, for CR3. */
+uint64_t mem_root(const struct guest *g);
 
 /* A page fault at addr with the x86 error code: returns 1 when the runtime
  * resolved it (stack growth, a mapping it had not seen yet), 0 when it is the

@@ -206,6 +206,7 @@ struct guest {
 	struct vcpu *all_vcpus;    /* through vcpu.next_all, under lock */
 	struct vcpu_stats exited_stats; /* what threads that have exited counted */
 	uint64_t mirror_gen;       /* bumped by every change of the mirror (libdune.c) */
+	bool loader_phase;         /* only ld.so has run since entry (loader.h) */
 };
 
 extern struct guest dune_guest;
