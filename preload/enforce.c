@@ -225,10 +225,12 @@ static void open_log_or_die(struct guest *g)
 
 /* Deny what the guest can decide alone: denied, neither traced nor counted,
  * numbers the filter covers, with at most FILTER_SLOTS different errnos. */
-static int fill_guest_filter(struct guest *g)
+/* The stub's bitmaps and errnos, written into the entry page when write is
+ * set: how many numbers they decide. */
+static int fill_guest_filter(struct guest *g, bool write)
 {
 	const struct dune_policy *p = &g->policy;
-	int64_t *errnos = (int64_t *)(g->entry + ENTRY_ERRNOS);
+	int64_t errnos[FILTER_SLOTS];
 	int used = 0, decided = 0;
 
 	if (g->cfg.ring != 3)
@@ -246,9 +248,12 @@ static int fill_guest_filter(struct guest *g)
 				continue; /* decided on the host instead */
 			errnos[used++] = -(int64_t)s->err;
 		}
-		g->entry[ENTRY_BITMAPS + slot * FILTER_BITMAP_BYTES + nr / 8] |= 1u << (nr % 8);
+		if (write)
+			g->entry[ENTRY_BITMAPS + slot * FILTER_BITMAP_BYTES + nr / 8] |= 1u << (nr % 8);
 		decided++;
 	}
+	if (write)
+		memcpy(g->entry + ENTRY_ERRNOS, errnos, (size_t)used * sizeof(errnos[0]));
 	return decided;
 }
 
@@ -271,7 +276,14 @@ void enforce_init(struct guest *g)
 
 void enforce_init_filter(struct guest *g)
 {
-	filter_in_guest = fill_guest_filter(g) > 0;
+	/* In the loader phase the stub runs with empty bitmaps: every call
+	 * exits, and the host lets the loader's through (loader.h). */
+	filter_in_guest = fill_guest_filter(g, !g->loader_phase) > 0;
+}
+
+void enforce_fill_filter(struct guest *g)
+{
+	fill_guest_filter(g, true);
 }
 
 void enforce_after_fork(struct guest *g)

@@ -151,8 +151,7 @@ void dune_preload_init(void)
 	}
 	if ((r = cpu_init_entry(g)))
 		dune_fatal("cannot build the guest's syscall entry: %s", strerror(-r));
-	if (!g->loader_phase) /* else once it ends (loader.c) */
-		enforce_init_filter(g);
+	enforce_init_filter(g);
 	forward_init(g);
 
 	raw_syscall2(SYS_arch_prctl, ARCH_GET_FS, &main_vcpu.fs_base);

@@ -50,6 +50,8 @@ bool enforce_counts(const struct guest *g);
 void enforce_init(struct guest *g);
 /* enforce.c: once the stub page exists: the guest's share of the syscall rules. */
 void enforce_init_filter(struct guest *g);
+/* enforce.c: when the loader phase ends (loader.c): fill the guest's share. */
+void enforce_fill_filter(struct guest *g);
 /* enforce.c: does the LSTAR stub decide some denied calls (STUB_FILTER_RING3)? */
 bool enforce_filter_in_guest(void);
 /* enforce.c: no backend: die (on-unavailable = abort) or return 0 to run natively. */

@@ -76,7 +76,7 @@ bool loader_phase_end(struct guest *g, struct vcpu *v, uint64_t error, uint64_t 
 	/* Stale non-executable translations would fault again: flush them. */
 	if (r || g->backend->load_cr3(v, mem_root(g)))
 		vcpu_die(g, v, "cannot give the program's code its execute permission back");
-	enforce_init_filter(g);
+	enforce_fill_filter(g);
 	return true;
 }
 

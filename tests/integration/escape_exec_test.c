@@ -650,6 +650,31 @@ Test(escape_exec, limits_that_would_keep_dune_from_loading_refuse_the_exec)
 	run_result_free(&r);
 }
 
+/* Entered through LD_AUDIT, ld.so loads the program's libraries in the
+ * guest: a policy that refuses open and mmap still lets the program start,
+ * and holds from its first instruction on, an IFUNC resolver's and a
+ * constructor's before main. */
+Test(escape_exec, the_loader_loads_and_the_policy_holds_from_the_program_s_first_instruction)
+{
+	char *deny = policy_env("exec-deny-open.conf", "[syscalls]\ndeny.ENOENT = open, openat\n"
+						       "deny = mmap, mkdir, mkdirat\n");
+	char *dir = fresh_dir("loader-probe");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "exec-env", TEST_PROGRAM_DIR "/escape_needed", dir,
+			     "ESCAPE_OPENS=1"), NULL, 0, NULL);
+	cr_expect_str_eq(r.out, "main ran, library 1\nresolver open: Success\n"
+				"constructor open: Success\n", "natively: %s", r.err);
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "exec-env", TEST_PROGRAM_DIR "/escape_needed", dir,
+			     "ESCAPE_OPENS=1"), ENV(deny), 1, NULL);
+	cr_expect_str_eq(r.out, "main ran, library 1\nresolver open: No such file or directory\n"
+				"constructor open: No such file or directory\n", "%s", r.err);
+	cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
+	run_result_free(&r);
+}
+
 /* A program entered through LD_AUDIT that loads dune's library into its
  * own namespace (dlopen, or LD_PRELOAD) runs a second runtime's
  * constructor in the guest: it finds the first one answering and leaves

@@ -54,6 +54,27 @@ Test(escape, upper_bits_of_the_number_do_not_dodge_a_kill)
 	cr_expect_neq(stat(dir, &st), 0, "the directory was made");
 }
 
+/* int $0x80 runs i386 numbers, which the policy does not name: dune
+ * answers ENOSYS (natively the kernel runs the i386 mkdir, where it has the
+ * i386 entry), and the program goes on. */
+Test(escape, the_i386_entry_answers_enosys)
+{
+	char *env = policy_env("deny-mkdir.conf", "[syscalls]\ndeny = mkdir, mkdirat\n");
+	char *dir = fresh_dir("i386-dune");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(ESCAPE, "i386", dir), ENV(env), 1, NULL);
+	cr_expect_eq(r.status, 0, "status %d, stderr: %s", r.status, r.err);
+	cr_expect_str_eq(r.out, "mkdir through int $0x80: -1 (Function not implemented), no directory\n",
+			 "stderr: %s", r.err);
+	run_result_free(&r);
+	r = run_program(ARGV(ESCAPE, "i386", dir), NULL, 1, NULL);
+	cr_expect_str_eq(r.out, "mkdir through int $0x80: -1 (Function not implemented), no directory\n",
+			 "without a policy; stderr: %s", r.err);
+	run_result_free(&r);
+}
+
 /* x32 numbers are refused as the kernel refuses them here (no x32 ABI). */
 Test(escape, x32_numbers_fail_as_natively)
 {

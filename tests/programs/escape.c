@@ -8,11 +8,14 @@
  *                  handling must see it
  *   io-uring       io_uring_setup, whose operations (IORING_OP_MKDIRAT) no
  *                  syscall policy sees
+ *   i386 DIR       mkdir(DIR) through int $0x80, the i386 entry, whose
+ *                  numbers are not the 64-bit ones
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -39,6 +42,20 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "x32")) {
 		report("mkdirat, x32 number", syscall((long)(X32 | SYS_mkdirat), AT_FDCWD, argv[2], 0755),
 		       argv[2]);
+		return 0;
+	}
+	if (argc == 3 && !strcmp(argv[1], "i386")) {
+		/* i386 pointers are 32 bits: the path goes below 4 GiB. */
+		char *low = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+		long r = 39; /* mkdir in the i386 table */
+
+		if (low == MAP_FAILED)
+			return 1;
+		snprintf(low, 4096, "%s", argv[2]);
+		__asm__ volatile("int $0x80" : "+a"(r) : "b"(low), "c"(0755) : "memory");
+		errno = r < 0 ? (int)-r : 0;
+		report("mkdir through int $0x80", r < 0 ? -1 : r, argv[2]);
 		return 0;
 	}
 	if (argc == 2 && !strcmp(argv[1], "execve-high")) {
