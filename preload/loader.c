@@ -3,6 +3,7 @@
 
 #include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <link.h>
 #include <string.h>
 #include <sys/auxv.h>
@@ -11,7 +12,8 @@
 #include "backend.h"
 #include "guest.h"
 #include "memory.h"
-#include "prefilter.h"
+#include "procdir.h"
+#include "rawsys.h"
 
 /* The executable segments of ld.so and of dune's audit module. */
 static struct { uint64_t start, end; } code[2];
@@ -80,7 +82,61 @@ bool loader_phase_end(struct guest *g, struct vcpu *v, uint64_t error, uint64_t 
 	return true;
 }
 
-bool loader_passes(const struct guest *g, long nr)
+/* What glibc's ld.so calls to find, open and map libraries, and to say
+ * why it cannot: nothing that acts on other processes or outlives the call. */
+static const short loader_calls[] = {
+	SYS_open, SYS_openat, SYS_read, SYS_pread64, SYS_close, SYS_fstat, SYS_newfstatat,
+	SYS_stat, SYS_lstat, SYS_statx, SYS_access, SYS_faccessat, SYS_faccessat2, SYS_mmap,
+	SYS_munmap, SYS_mprotect, SYS_brk, SYS_readlink, SYS_readlinkat, SYS_getcwd, SYS_write,
+	SYS_writev, SYS_exit_group,
+};
+
+static bool loader_call(long nr)
 {
-	return g->loader_phase && prefilter_exempt(nr);
+	for (size_t i = 0; i < sizeof(loader_calls) / sizeof(loader_calls[0]); i++)
+		if (loader_calls[i] == nr)
+			return true;
+	return false;
+}
+
+/* An open for reading only, as ld.so's are. */
+static bool read_only_open(long nr, const struct guest_regs *r)
+{
+	long flags = (long)(nr == SYS_open ? r->rsi : r->rdx);
+
+	return (flags & O_ACCMODE) == O_RDONLY && !(flags & (O_CREAT | O_TRUNC | __O_TMPFILE));
+}
+
+/* Is the file at fd one ld.so loads: an ELF file, or its cache? */
+static bool loadable(long fd)
+{
+	static const char *const magic[] = { "\177ELF", "glibc-ld.so.cache", "ld.so-1.7.0" };
+	char head[20] = { 0 };
+
+	if (raw_syscall6(SYS_pread64, fd, (long)head, sizeof(head), 0, 0, 0) < 4)
+		return false;
+	for (size_t i = 0; i < sizeof(magic) / sizeof(magic[0]); i++)
+		if (!memcmp(head, magic[i], strlen(magic[i])))
+			return true;
+	return false;
+}
+
+bool loader_syscall(struct guest *g, struct vcpu *v, long nr, const struct policy_syscall *rule)
+{
+	bool open = nr == SYS_open || nr == SYS_openat;
+	bool refused = rule->action != POLICY_SYS_ALLOW;
+	long fd;
+
+	if (!loader_call(nr) || (open && refused && !read_only_open(nr, v->regs)))
+		return false;
+	syscall_execute(g, v);
+	fd = (long)v->regs->rax;
+	if (!open || !refused || fd < 0 || loadable(fd))
+		return true;
+	/* Not a library: the policy answers, as it would have. */
+	raw_syscall1(SYS_close, fd);
+	procdir_after(SYS_close, (const long[6]){ fd }, 0);
+	v->regs->rax = (uint64_t)nr;
+	syscall_enforced(g, v, rule);
+	return true;
 }

@@ -9,7 +9,11 @@
  * So, until the first instruction that is not ld.so's (or dune's audit
  * module's) runs, the guest's page tables make every other mapping
  * non-executable, and the policy's rules pass over the calls the loader
- * makes for itself (prefilter_exempt). The first instruction fetch from
+ * makes to load libraries (open and read, mmap and the like): an open the
+ * policy refuses passes only for reading, and only if the file is an ELF
+ * file or ld.so's cache (LD_PRELOAD=/etc/secret would otherwise leave the
+ * file's first bytes on ld.so's stack for the program to find). The first
+ * instruction fetch from
  * anywhere else, an IFUNC resolver, a constructor, a program's own audit
  * module, faults: the phase ends there, every mapping gets its execute
  * permission back, the guest's translations are flushed, and the policy
@@ -32,7 +36,8 @@ bool loader_withholds_exec(const struct guest *g, uint64_t start, uint64_t end);
 /* A page fault (error code, address) on v: if it is the first instruction
  * fetch outside the loader, end the phase and return true (retry it). */
 bool loader_phase_end(struct guest *g, struct vcpu *v, uint64_t error, uint64_t addr);
-/* Does the policy pass over nr now (the phase is on, and the loader makes it)? */
-bool loader_passes(const struct guest *g, long nr);
+/* In the phase, a call the loader makes: run it as ld.so's, not judged nor
+ * traced, and return true; false to judge it as ever. rule: the policy's. */
+bool loader_syscall(struct guest *g, struct vcpu *v, long nr, const struct policy_syscall *rule);
 
 #endif

@@ -169,7 +169,6 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 {
 	long nr = syscall_kernel_number(v->regs->rax);
 	const struct policy_syscall *rule;
-	struct policy_syscall passed;
 
 	v->regs->rax = (uint64_t)nr; /* every handler below reads this number */
 
@@ -196,12 +195,8 @@ void syscall_handle(struct guest *g, struct vcpu *v)
 		return;
 	}
 	rule = policy_syscall(&g->policy, nr);
-	if (__builtin_expect(g->loader_phase, 0) && loader_passes(g, nr)) {
-		passed = *rule; /* ld.so's work, not the program's: counted, not judged */
-		passed.action = POLICY_SYS_ALLOW;
-		passed.trace = 0;
-		rule = &passed;
-	}
+	if (__builtin_expect(g->loader_phase, 0) && loader_syscall(g, v, nr, rule))
+		return; /* ld.so's work, not the program's (loader.h) */
 	if (__builtin_expect(rule->action != POLICY_SYS_ALLOW || rule->trace, 0))
 		syscall_enforced(g, v, rule);
 	else

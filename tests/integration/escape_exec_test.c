@@ -675,6 +675,32 @@ Test(escape_exec, the_loader_loads_and_the_policy_holds_from_the_program_s_first
 	run_result_free(&r);
 }
 
+/* ld.so reads the first bytes of each file LD_PRELOAD names onto its stack,
+ * where the program finds them after: in the loader phase an open the
+ * policy refuses passes only for a file ld.so could load. */
+Test(escape_exec, the_loader_does_not_read_a_file_the_policy_refuses)
+{
+	char *deny = policy_env("exec-deny-open-secret.conf", "[syscalls]\ndeny.ENOENT = open, openat\n");
+	char *secret = scratch_path("secret.txt");
+	FILE *f = fopen(secret, "w");
+	struct run_result r;
+
+	require_kvm();
+	cr_assert(f);
+	for (int i = 0; i < 40; i++) /* longer than an ELF header: ld.so reads 832 bytes */
+		fputs("DUNE-SECRET-4711-of-the-file", f);
+	cr_assert(fclose(f) == 0);
+	r = run_program(ARGV(DYNAMIC, "exec-preload", secret, DYNAMIC, "dynamic", "stack-scan",
+			     "elif-eht-fo-1174-TERCES-ENUD"), NULL, 0, NULL);
+	cr_expect_str_eq(r.out, "marker: found on the stack\n", "natively: %s", r.err);
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "exec-preload", secret, DYNAMIC, "dynamic", "stack-scan",
+			     "elif-eht-fo-1174-TERCES-ENUD"), ENV(deny), 1, NULL);
+	cr_expect_str_eq(r.out, "marker: not on the stack\n", "%s", r.err);
+	cr_expect(strstr(r.err, "cannot be preloaded"), "ld.so did not try: %s", r.err);
+	run_result_free(&r);
+}
+
 /* A program entered through LD_AUDIT that loads dune's library into its
  * own namespace (dlopen, or LD_PRELOAD) runs a second runtime's
  * constructor in the guest: it finds the first one answering and leaves

@@ -17,6 +17,10 @@
  *   fill-fds FILE ARG0 ARG...   execv with every descriptor below a limit
  *                          of 64 open and kept across the exec
  *   dlopen-runtime LIB DIR  dlopen dune's library a second time, then probe
+ *   stack-scan REVERSED    is the marker (REVERSED, reversed: argv holds
+ *                          only that) on the stack below argc, where ld.so
+ *                          read files before main?
+ *   exec-preload LIB FILE ARG0 ARG...   execv with LD_PRELOAD=LIB
  *   confine-paths          a user namespace, a mount namespace and a
  *                          Landlock ruleset: what each call answers
  *   fault-path|fault-arg|fault-env|fault-envp   execve with the path, an
@@ -189,12 +193,39 @@ static int confine_paths(void)
 	return 0;
 }
 
+/* ld.so reads the first bytes of each file it tries to load into a buffer
+ * on the stack; what it leaves there is the program's to read. */
+static int stack_scan(const char *reversed)
+{
+	extern void *__libc_stack_end; /* ld.so's: where argc is, above every frame */
+	size_t len = strlen(reversed);
+	char *marker = malloc(len + 1), *top = __libc_stack_end;
+	volatile char here;
+
+	for (size_t i = 0; i < len; i++)
+		marker[i] = reversed[len - 1 - i];
+	marker[len] = '\0';
+	/* ld.so's frames went deeper than this one: 64 KiB below it, within
+	 * the stack's first mapping. */
+	for (char *p = (char *)&here - (64 << 10); p + len <= top; p++)
+		if (!memcmp(p, marker, len)) {
+			printf("marker: found on the stack\n");
+			return 0;
+		}
+	printf("marker: not on the stack\n");
+	return 0;
+}
+
 /* A second runtime, loaded by the program: it finds dune there already. */
 static int dlopen_runtime(int argc, char **argv)
 {
+#ifdef ESCAPE_EXEC_STATIC /* no dlopen worth the name there */
+	printf("dlopen: not in a static build\n");
+#else
 	void *h = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
 
 	printf("dlopen: %s\n", h ? "ok" : dlerror());
+#endif
 	return probe(argc, argv);
 }
 
@@ -206,6 +237,13 @@ int main(int argc, char **argv)
 		return fill_fds(argv);
 	if (argc == 4 && !strcmp(argv[1], "dlopen-runtime"))
 		return dlopen_runtime(argc, argv);
+	if (argc >= 5 && !strcmp(argv[1], "exec-preload")) {
+		setenv("LD_PRELOAD", argv[2], 1);
+		execv(argv[3], argv + 4);
+		return report("execv", -1);
+	}
+	if (argc == 3 && !strcmp(argv[1], "stack-scan"))
+		return stack_scan(argv[2]);
 	if (argc == 2 && !strcmp(argv[1], "confine-paths"))
 		return confine_paths();
 	if (argc >= 3 && !strcmp(argv[1], "probe"))
