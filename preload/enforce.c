@@ -224,9 +224,9 @@ static void open_log_or_die(struct guest *g)
 }
 
 /* Deny what the guest can decide alone: denied, neither traced nor counted,
- * numbers the filter covers, with at most FILTER_SLOTS different errnos. */
-/* The stub's bitmaps and errnos, written into the entry page when write is
- * set: how many numbers they decide. */
+ * numbers the filter covers, with at most FILTER_SLOTS different errnos.
+ * The stub's bitmaps and errnos go into the entry page when write is set;
+ * returns how many numbers they decide. */
 static int fill_guest_filter(struct guest *g, bool write)
 {
 	const struct dune_policy *p = &g->policy;

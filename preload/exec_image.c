@@ -279,7 +279,7 @@ static long read_at(int fd, void *dst, long len, uint64_t offset)
  * address space, and the page-table pool, 1 GiB of private writable
  * memory), with room for its libraries and ld.so's work: below this, dune
  * cannot run an image at all. */
-#define RUNTIME_ROOM (2ull << 30) + (256ull << 20)
+#define RUNTIME_ROOM ((2ull << 30) + (256ull << 20))
 
 /* The bytes the ELF's PT_LOAD segments take, as the kernel maps them. */
 static uint64_t load_size(const Elf64_Phdr *ph, int n)

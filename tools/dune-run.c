@@ -43,8 +43,8 @@ static const char *preload_path(void)
 	return DUNE_PRELOAD_INSTALLED;
 }
 
-/* Prepends entry to the list in the variable name (sep between entries),
- * or appends it when last; -1 when out of memory. */
+/* Puts entry first in the colon-separated list in the variable name, or
+ * last; -1 when out of memory. */
 static int add_entry(const char *name, const char *entry, bool last)
 {
 	const char *old = getenv(name);
