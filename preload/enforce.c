@@ -96,7 +96,10 @@ bool enforce_confines(const struct guest *g)
  * outside dune. Under a policy the program therefore may not change what
  * those paths name or whether it may read them: a new mount or user
  * namespace (where it could mount over them, or over /proc) answers EPERM,
- * as without CAP_SYS_ADMIN; Landlock, EOPNOTSUPP, as a kernel without it. */
+ * as without CAP_SYS_ADMIN; Landlock, EOPNOTSUPP, as a kernel without it.
+ * Nor may it change another process's limits (EPERM, as for a process it
+ * may not touch): the limits dune checks at exec (exec_image.c) could
+ * otherwise drop while the new image's ld.so has yet to load dune. */
 long enforce_refused(const struct guest *g, long nr, const long a[6])
 {
 	const unsigned long namespaces = CLONE_NEWNS | CLONE_NEWUSER;
@@ -113,6 +116,8 @@ long enforce_refused(const struct guest *g, long nr, const long a[6])
 	case SYS_landlock_add_rule:
 	case SYS_landlock_restrict_self:
 		return -EOPNOTSUPP;
+	case SYS_prlimit64:
+		return a[2] && a[0] && a[0] != raw_syscall0(SYS_getpid) ? -EPERM : 0;
 	default:
 		return 0;
 	}

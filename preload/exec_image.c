@@ -244,13 +244,22 @@ static int check_interpreter(struct exec_image *im, const char *name, int depth)
 	return r;
 }
 
-/* The credentials it runs with: AT_SECURE makes ld.so ignore LD_AUDIT (and LD_PRELOAD). */
+/* The credentials it runs with: AT_SECURE makes ld.so ignore LD_AUDIT (and
+ * LD_PRELOAD). The kernel sets it for a set-ID file, file capabilities, and
+ * a process whose effective user or group ID is not its real one. */
 static int check_credentials(struct exec_image *im, int fd, const char *name)
 {
+	unsigned int uid[3], gid[3]; /* real, effective, saved */
 	char cap[64];
 	struct stat st;
 	long r = raw_syscall2(SYS_fstat, fd, &st);
 
+	if (!raw_syscall3(SYS_getresuid, &uid[0], &uid[1], &uid[2]) &&
+	    !raw_syscall3(SYS_getresgid, &gid[0], &gid[1], &gid[2]) &&
+	    (uid[0] != uid[1] || gid[0] != gid[1]))
+		return refuse(im, "this process's effective user or group ID is not its real one: "
+			      "the kernel starts %s%s with AT_SECURE, and the loader ignores "
+			      "LD_AUDIT for it", WHAT(name));
 	if (r < 0)
 		return refuse(im, "cannot stat %s%s (%s)", WHAT(name), strerror((int)-r));
 	if (st.st_mode & S_ISUID)

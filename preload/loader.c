@@ -82,13 +82,14 @@ bool loader_phase_end(struct guest *g, struct vcpu *v, uint64_t error, uint64_t 
 	return true;
 }
 
-/* What glibc's ld.so calls to find, open and map libraries, and to say
- * why it cannot: nothing that acts on other processes or outlives the call. */
+/* What glibc's ld.so calls to find, open and map libraries: nothing that
+ * acts on other processes or outlives the call. (Its error messages are
+ * writes of names the program chose: judged as the program's.) */
 static const short loader_calls[] = {
 	SYS_open, SYS_openat, SYS_read, SYS_pread64, SYS_close, SYS_fstat, SYS_newfstatat,
 	SYS_stat, SYS_lstat, SYS_statx, SYS_access, SYS_faccessat, SYS_faccessat2, SYS_mmap,
-	SYS_munmap, SYS_mprotect, SYS_brk, SYS_readlink, SYS_readlinkat, SYS_getcwd, SYS_write,
-	SYS_writev, SYS_exit_group,
+	SYS_munmap, SYS_mprotect, SYS_brk, SYS_readlink, SYS_readlinkat, SYS_getcwd,
+	SYS_exit_group,
 };
 
 static bool loader_call(long nr)
@@ -124,16 +125,17 @@ static bool loadable(long fd)
 bool loader_syscall(struct guest *g, struct vcpu *v, long nr, const struct policy_syscall *rule)
 {
 	bool open = nr == SYS_open || nr == SYS_openat;
-	bool refused = rule->action != POLICY_SYS_ALLOW;
+	bool judged = rule->action != POLICY_SYS_ALLOW || rule->trace;
 	long fd;
 
-	if (!loader_call(nr) || (open && refused && !read_only_open(nr, v->regs)))
+	if (!loader_call(nr) || (open && judged && !read_only_open(nr, v->regs)))
 		return false;
 	syscall_execute(g, v);
 	fd = (long)v->regs->rax;
-	if (!open || !refused || fd < 0 || loadable(fd))
+	if (!open || !judged || fd < 0 || loadable(fd))
 		return true;
-	/* Not a library: the policy answers, as it would have. */
+	/* Not a library: the policy answers (refuses, or traces and opens
+	 * again), as it would have for the program. */
 	raw_syscall1(SYS_close, fd);
 	procdir_after(SYS_close, (const long[6]){ fd }, 0);
 	v->regs->rax = (uint64_t)nr;

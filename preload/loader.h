@@ -10,9 +10,10 @@
  * module's) runs, the guest's page tables make every other mapping
  * non-executable, and the policy's rules pass over the calls the loader
  * makes to load libraries (open and read, mmap and the like): an open the
- * policy refuses passes only for reading, and only if the file is an ELF
- * file or ld.so's cache (LD_PRELOAD=/etc/secret would otherwise leave the
- * file's first bytes on ld.so's stack for the program to find). The first
+ * policy refuses or traces passes only for reading, and only if the file
+ * is an ELF file or ld.so's cache (LD_PRELOAD=/etc/secret would otherwise
+ * leave the file's first bytes on ld.so's stack for the program to find,
+ * refused or unseen). The first
  * instruction fetch from
  * anywhere else, an IFUNC resolver, a constructor, a program's own audit
  * module, faults: the phase ends there, every mapping gets its execute

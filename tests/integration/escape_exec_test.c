@@ -699,6 +699,13 @@ Test(escape_exec, the_loader_does_not_read_a_file_the_policy_refuses)
 	cr_expect_str_eq(r.out, "marker: not on the stack\n", "%s", r.err);
 	cr_expect(strstr(r.err, "cannot be preloaded"), "ld.so did not try: %s", r.err);
 	run_result_free(&r);
+	/* A policy that only traces opens sees that one. */
+	r = run_program(ARGV(DYNAMIC, "exec-preload", secret, DYNAMIC, "dynamic", "stack-scan",
+			     "elif-eht-fo-1174-TERCES-ENUD"),
+			ENV(policy_env("exec-trace-open.conf", "[syscalls]\ntrace = open, openat\n")), 1,
+			NULL);
+	cr_expect(strstr(r.err, "secret.txt\", O_RDONLY"), "untraced: %s", r.err);
+	run_result_free(&r);
 }
 
 /* A program entered through LD_AUDIT that loads dune's library into its
@@ -718,6 +725,43 @@ Test(escape_exec, a_second_runtime_leaves_the_process_to_the_first)
 	expect_confined(&r, "after a dlopen of dune's library");
 	cr_expect_eq(r.status, 0, "status %d: %s", r.status, r.err);
 	cr_expect_eq(r.err_len, 0, "stderr: %s", r.err);
+	run_result_free(&r);
+}
+
+/* A process whose effective and real group IDs differ gets AT_SECURE at
+ * exec: ld.so would ignore LD_AUDIT and start the image without dune. */
+Test(escape_exec, an_exec_the_kernel_makes_secure_is_refused)
+{
+	char *dir = fresh_dir("secure-probe");
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "exec-setresgid", DYNAMIC, "dynamic", "probe", dir), NULL, 0,
+			NULL);
+	if (strstr(r.out, "setresgid: -1"))
+		cr_skip_test("cannot change group IDs here (not root): %s", r.out);
+	expect_native(&r, "natively, with AT_SECURE");
+	run_result_free(&r);
+	rmdir(dir);
+	r = run_program(ARGV(DYNAMIC, "exec-setresgid", DYNAMIC, "dynamic", "probe", dir),
+			ENV(deny_mkdir()), 1, NULL);
+	expect_refused(&r, "execv", DYNAMIC, "AT_SECURE");
+	run_result_free(&r);
+}
+
+/* The limits dune checked at exec could drop, from another process, while
+ * the new image's ld.so has yet to load dune: under a policy a process may
+ * not change another's. */
+Test(escape_exec, another_process_s_limits_are_refused_under_a_policy)
+{
+	struct run_result r;
+
+	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "prlimit-other"), NULL, 0, NULL);
+	cr_expect_str_eq(r.out, "prlimit64 of a child: ok\n", "natively: %s", r.err);
+	run_result_free(&r);
+	r = run_program(ARGV(DYNAMIC, "prlimit-other"), ENV(deny_mkdir()), 1, NULL);
+	cr_expect_str_eq(r.out, "prlimit64 of a child: Operation not permitted\n", "%s", r.err);
 	run_result_free(&r);
 }
 

@@ -21,6 +21,9 @@
  *                          only that) on the stack below argc, where ld.so
  *                          read files before main?
  *   exec-preload LIB FILE ARG0 ARG...   execv with LD_PRELOAD=LIB
+ *   exec-setresgid FILE ARG0 ARG...   execv with the real group ID changed
+ *                          to 65534 and the effective one kept (AT_SECURE)
+ *   prlimit-other          lower a child's RLIMIT_NOFILE with prlimit64
  *   confine-paths          a user namespace, a mount namespace and a
  *                          Landlock ruleset: what each call answers
  *   fault-path|fault-arg|fault-env|fault-envp   execve with the path, an
@@ -35,6 +38,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <link.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +47,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "find_runtime.h"
@@ -180,6 +185,34 @@ static int fill_fds(char **argv)
 	return report("execv", -1);
 }
 
+/* A process whose effective group ID is not its real one: the kernel
+ * starts the next image with AT_SECURE, and ld.so ignores LD_AUDIT. */
+static int exec_setresgid(char **argv)
+{
+	if (setresgid(65534, -1, -1))
+		return report("setresgid", -1);
+	execv(argv[2], argv + 3);
+	return report("execv", -1);
+}
+
+/* Another process's limits, as it is about to exec. */
+static int prlimit_other(void)
+{
+	struct rlimit rl = { 64, 64 };
+	pid_t child = fork();
+	long r;
+
+	if (child == 0) {
+		pause();
+		_exit(0);
+	}
+	r = syscall(SYS_prlimit64, child, RLIMIT_NOFILE, &rl, NULL);
+	printf("prlimit64 of a child: %s\n", r ? strerror(errno) : "ok");
+	kill(child, SIGKILL);
+	waitpid(child, NULL, 0);
+	return 0;
+}
+
 /* What could change what the paths of dune's files name, or forbid them. */
 static int confine_paths(void)
 {
@@ -244,6 +277,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "stack-scan"))
 		return stack_scan(argv[2]);
+	if (argc >= 4 && !strcmp(argv[1], "exec-setresgid"))
+		return exec_setresgid(argv);
+	if (argc == 2 && !strcmp(argv[1], "prlimit-other"))
+		return prlimit_other();
 	if (argc == 2 && !strcmp(argv[1], "confine-paths"))
 		return confine_paths();
 	if (argc >= 3 && !strcmp(argv[1], "probe"))
