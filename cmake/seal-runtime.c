@@ -59,7 +59,9 @@ static void *at(unsigned char *elf, size_t size, uint64_t off, uint64_t len)
 	return elf + off;
 }
 
-/* libc's functions that use state the program owns. */
+/* libc's functions that use state the program owns, or call other libc
+ * functions through libc's PLT, whose GOT slots lie in writable memory the
+ * program can reach (memmem). */
 static const char *const forbidden[] = {
 	"printf", "fprintf", "dprintf", "sprintf", "snprintf", "asprintf", "vprintf", "vfprintf",
 	"vdprintf", "vsprintf", "vsnprintf", "vasprintf", "__printf_chk", "__fprintf_chk",
@@ -68,7 +70,7 @@ static const char *const forbidden[] = {
 	"puts", "fputs", "fputc", "putc", "putchar", "fwrite", "fflush", "perror", "fopen", "fdopen",
 	"fclose", "getline", "getdelim", "open_memstream", "strerror", "strerror_l",
 	"malloc", "calloc", "realloc", "reallocarray", "free", "strdup", "strndup", "__strdup",
-	"posix_memalign", "aligned_alloc", "memalign", "valloc",
+	"posix_memalign", "aligned_alloc", "memalign", "valloc", "memmem",
 };
 
 static bool is_forbidden(const char *name)

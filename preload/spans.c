@@ -92,7 +92,14 @@ static int seal_object(struct dl_phdr_info *info, size_t size, void *unused)
 			uint64_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + 4095) & ~4095ull;
 			int n = nr_sealed;
 
-			if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			/* Code, and the GOT that code jumps through (RELRO:
+			 * read-only, unless the program could mprotect it). Not
+			 * ld.so's RELRO: entered through LD_AUDIT, ld.so protects
+			 * it itself, in the guest, and the host side calls no
+			 * function of ld.so's once the guest runs. */
+			bool relro = ph->p_type == PT_GNU_RELRO && strcmp(host_libraries[k], "ld-linux");
+
+			if (!(ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) && !relro)
 				continue;
 			if (n == MAX_SPANS)
 				return -1;

@@ -1,9 +1,6 @@
 /* vcpu.c: the host side of one vCPU: run, dispatch the exit, repeat. */
 #include <errno.h>
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <stdio.h>
-#include <ucontext.h>
 
 #include "arch.h"
 #include "backend.h"
@@ -28,39 +25,24 @@ static void dump_regs(const struct guest_regs *r)
 		   (unsigned long long)r->r14, (unsigned long long)r->r15);
 }
 
-/* Guest memory is our memory, so libunwind can walk the guest's stack in place
- * from a context made of the guest's registers. */
+/* The guest's frame-pointer chain, read as the program's memory is read
+ * (progmem.c): return addresses, no names. Not libunwind: on the host it
+ * would walk memory the program controls and call through a GOT the
+ * program can write (libunwind binds lazily), and a program that can make
+ * the runtime die would choose where the host jumps. */
 static void backtrace_guest(const struct guest_regs *r)
 {
-	unw_context_t uc;
-	unw_cursor_t cur;
-	mcontext_t *m;
+	uint64_t fp = r->rbp, frame[2]; /* saved rbp, return address */
 
-	unw_getcontext(&uc);
-	m = &((ucontext_t *)&uc)->uc_mcontext;
-	m->gregs[REG_RIP] = r->rip;
-	m->gregs[REG_RSP] = r->rsp;
-	m->gregs[REG_RBP] = r->rbp;
-	m->gregs[REG_RBX] = r->rbx;
-	m->gregs[REG_R12] = r->r12;
-	m->gregs[REG_R13] = r->r13;
-	m->gregs[REG_R14] = r->r14;
-	m->gregs[REG_R15] = r->r15;
-	if (unw_init_local(&cur, &uc) < 0)
-		return;
-	dune_error("  guest backtrace:");
-	for (int depth = 0; depth < 32; depth++) {
-		unw_word_t ip, off;
-		char name[128];
-
-		unw_get_reg(&cur, UNW_REG_IP, &ip);
-		if (unw_get_proc_name(&cur, name, sizeof(name), &off) == 0)
-			dune_error("    #%d %016lx %s+%#lx", depth, (unsigned long)ip, name,
-				   (unsigned long)off);
-		else
-			dune_error("    #%d %016lx ?", depth, (unsigned long)ip);
-		if (unw_step(&cur) <= 0)
+	dune_error("  guest backtrace (frame pointers):");
+	dune_error("    #0 %016llx", (unsigned long long)r->rip);
+	for (int depth = 1; depth < 32 && fp; depth++) {
+		if (guest_read(frame, fp, sizeof(frame)) != (long)sizeof(frame) || !frame[1])
 			break;
+		dune_error("    #%d %016llx", depth, (unsigned long long)frame[1]);
+		if (frame[0] <= fp)
+			break; /* callers' frames lie above: anything else is not a chain */
+		fp = frame[0];
 	}
 }
 
@@ -68,7 +50,6 @@ void vcpu_die(struct guest *g, struct vcpu *v, const char *why)
 {
 	dune_error("%s (vCPU %llu, after %llu exits)", why, (unsigned long long)v->id,
 		   (unsigned long long)v->exits);
-	rewrite_undo_all(); /* libunwind calls libc */
 	if (v->regs) {
 		dump_regs(v->regs);
 		g->backend->dump(v);

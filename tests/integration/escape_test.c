@@ -272,5 +272,6 @@ Test(escape, the_hosts_code_cannot_be_changed)
 					   "mmap(MAP_FIXED) over libc's code: Operation not permitted\n"
 					   "mremap libc's code: Operation not permitted\n"
 					   "munmap libc's code: Operation not permitted\n"
+					   "mprotect Zydis's GOT writable: Operation not permitted\n"
 					   "getpid after: ok\n");
 }

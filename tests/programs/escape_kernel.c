@@ -236,6 +236,23 @@ static void map_fixed(void)
 	say("getpid after", getpid() > 0 ? 0 : -1);
 }
 
+/* mprotect the RELRO region (the GOT its code jumps through) of a library
+ * in the runtime's namespace writable: the program could then choose where
+ * the runtime's host side jumps. */
+static long relro_writable(const char *name)
+{
+	const ElfW(Phdr) *ph = NULL;
+	int n = 0;
+	uintptr_t base = find_in_runtime_namespace(name, &ph, &n);
+
+	for (int i = 0; i < n; i++)
+		if (ph[i].p_type == PT_GNU_RELRO)
+			return mprotect((void *)((base + ph[i].p_vaddr) & ~4095ul), 4096,
+					PROT_READ | PROT_WRITE);
+	errno = ENOENT;
+	return -1;
+}
+
 /* libc's code, which the runtime runs on the host (the program's own
  * libc, or the runtime's copy where dune entered through LD_AUDIT):
  * natively the program may rewrite it (this run would then crash); under
@@ -260,6 +277,7 @@ static void host_code(void)
 	say("mremap libc's code", mremap((void *)page, 4096, 4096, MREMAP_MAYMOVE | MREMAP_FIXED,
 					 (void *)(page + (1ul << 30))) == MAP_FAILED ? -1 : 0);
 	say("munmap libc's code", munmap((void *)page, 4096));
+	say("mprotect Zydis's GOT writable", relro_writable("/libZydis"));
 	say("getpid after", getpid() > 0 ? 0 : -1);
 }
 
