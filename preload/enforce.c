@@ -103,24 +103,28 @@ bool enforce_confines(const struct guest *g)
 long enforce_refused(const struct guest *g, long nr, const long a[6])
 {
 	const unsigned long namespaces = CLONE_NEWNS | CLONE_NEWUSER;
+	long r;
 
-	if (!enforce_confines(g))
-		return 0;
-	switch (nr) {
+	switch (nr) { /* every call passes here: the policy is asked last */
 	case SYS_clone: /* and clone3, whose flags fork.c passes here */
 	case SYS_unshare:
-		return (unsigned long)a[0] & namespaces ? -EPERM : 0;
+		r = (unsigned long)a[0] & namespaces ? -EPERM : 0;
+		break;
 	case SYS_setns: /* 0: whatever namespace the descriptor is */
-		return !a[1] || ((unsigned long)a[1] & namespaces) ? -EPERM : 0;
+		r = !a[1] || ((unsigned long)a[1] & namespaces) ? -EPERM : 0;
+		break;
 	case SYS_landlock_create_ruleset:
 	case SYS_landlock_add_rule:
 	case SYS_landlock_restrict_self:
-		return -EOPNOTSUPP;
+		r = -EOPNOTSUPP;
+		break;
 	case SYS_prlimit64:
-		return a[2] && a[0] && a[0] != raw_syscall0(SYS_getpid) ? -EPERM : 0;
+		r = a[2] && a[0] && a[0] != raw_syscall0(SYS_getpid) ? -EPERM : 0;
+		break;
 	default:
 		return 0;
 	}
+	return r && enforce_confines(g) ? r : 0;
 }
 
 bool enforce_counts(const struct guest *g)

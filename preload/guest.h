@@ -113,7 +113,7 @@ void regs_resume_in_program(struct guest *g, struct guest_regs *r);
 const char *exec_init(char **environ_at_entry);
 /* exec.c: did this runtime come in through LD_AUDIT (audit.c), not LD_PRELOAD? */
 bool exec_entered_by_audit(void);
-/* exec.c: execve/execveat: the new image comes back under dune (LD_PRELOAD
+/* exec.c: execve/execveat: the new image comes back under dune (LD_AUDIT
  * and the runtime's DUNE_* settings); under a policy, an image that would
  * not is refused. */
 long exec_guest(struct guest *g, long nr, long a1, long a2, long a3, long a4, long a5);

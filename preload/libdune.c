@@ -59,13 +59,6 @@ static struct {
 	uint64_t user_gen;         /* g->mirror_gen then */
 } ld;
 
-static uint64_t root_phys(struct guest *g, const struct page_table *pt)
-{
-	uint64_t va = (uint64_t)pt->pml4;
-
-	return g->pt.to_phys ? g->pt.to_phys(va) : va;
-}
-
 /* User mode's table: the runtime's supervisor pages (stubs, IDT, each
  * vCPU's GDT, TSS and IST stack), so traps work; the rest comes on demand.
  * Runtime pages CPL3 may reach (the entry page and exitless stubs where a
@@ -103,7 +96,7 @@ static int switch_root(struct guest *g, struct vcpu *v, bool user)
 	if (user)
 		r = user_table(g);
 	dune_unlock(&g->lock);
-	return r ? r : g->backend->load_cr3(v, root_phys(g, user ? &ld.user : &g->pt));
+	return r ? r : g->backend->load_cr3(v, mem_root(g, user ? &ld.user : &g->pt));
 }
 
 static int flush_tlb(struct guest *g, struct vcpu *v)
@@ -139,7 +132,7 @@ static int user_fault_fill(struct guest *g, struct vcpu *v, uint64_t addr, uint6
 out:
 	dune_unlock(&g->lock);
 	/* A table remade since the vCPU loaded it: load the new one. */
-	if (ok && ld.user.pml4 != root && g->backend->load_cr3(v, root_phys(g, &ld.user)))
+	if (ok && ld.user.pml4 != root && g->backend->load_cr3(v, mem_root(g, &ld.user)))
 		return 0;
 	return ok;
 }
@@ -331,7 +324,7 @@ static long request(struct guest *g, struct vcpu *v, long op, uint64_t a1)
 		dune_unlock(&g->lock);
 		return p ? (long)p : -ENOMEM;
 	case LIBDUNE_FLUSH_TLB:
-		return v->libdune ? flush_tlb(g, v) : g->backend->load_cr3(v, root_phys(g, &g->pt));
+		return v->libdune ? flush_tlb(g, v) : g->backend->load_cr3(v, mem_root(g, &g->pt));
 	case LIBDUNE_VA_TO_PA:
 		return g->pt.to_phys ? (long)g->pt.to_phys(a1) : (long)a1;
 	case LIBDUNE_PA_TO_VA:
@@ -430,7 +423,7 @@ static int emulate_privileged(struct guest *g, struct vcpu *v, uint64_t *frame)
 			return 0;
 		if (ops[0].reg.value == ZYDIS_REGISTER_CR3) { /* a write: the program's root only */
 			if (!(reg = gpr(v->regs, frame, ops[1].reg.value)) ||
-			    (*reg & PTE_ADDR) != root_phys(g, &g->pt) || flush_tlb(g, v))
+			    (*reg & PTE_ADDR) != mem_root(g, &g->pt) || flush_tlb(g, v))
 				return 0;
 			break;
 		}
@@ -445,7 +438,7 @@ static int emulate_privileged(struct guest *g, struct vcpu *v, uint64_t *frame)
 			*reg = g->backend->fault_address(v);
 			break;
 		case ZYDIS_REGISTER_CR3:
-			*reg = root_phys(g, &g->pt);
+			*reg = mem_root(g, &g->pt);
 			break;
 		case ZYDIS_REGISTER_CR4:
 			*reg = g->setup->cr4;

@@ -76,7 +76,7 @@ bool loader_phase_end(struct guest *g, struct vcpu *v, uint64_t error, uint64_t 
 	r = mem_resync_exec(g);
 	dune_unlock(&g->lock);
 	/* Stale non-executable translations would fault again: flush them. */
-	if (r || g->backend->load_cr3(v, mem_root(g)))
+	if (r || g->backend->load_cr3(v, mem_root(g, &g->pt)))
 		vcpu_die(g, v, "cannot give the program's code its execute permission back");
 	enforce_fill_filter(g);
 	return true;
@@ -91,14 +91,6 @@ static const short loader_calls[] = {
 	SYS_munmap, SYS_mprotect, SYS_brk, SYS_readlink, SYS_readlinkat, SYS_getcwd,
 	SYS_exit_group,
 };
-
-static bool loader_call(long nr)
-{
-	for (size_t i = 0; i < sizeof(loader_calls) / sizeof(loader_calls[0]); i++)
-		if (loader_calls[i] == nr)
-			return true;
-	return false;
-}
 
 /* An open for reading only, as ld.so's are. */
 static bool read_only_open(long nr, const struct guest_regs *r)
@@ -128,7 +120,8 @@ bool loader_syscall(struct guest *g, struct vcpu *v, long nr, const struct polic
 	bool judged = rule->action != POLICY_SYS_ALLOW || rule->trace;
 	long fd;
 
-	if (!loader_call(nr) || (open && judged && !read_only_open(nr, v->regs)))
+	if (!syscall_listed(loader_calls, sizeof(loader_calls) / sizeof(loader_calls[0]), nr) ||
+	    (open && judged && !read_only_open(nr, v->regs)))
 		return false;
 	syscall_execute(g, v);
 	fd = (long)v->regs->rax;

@@ -415,9 +415,9 @@ int mem_resync_exec(struct guest *g)
 	return 0;
 }
 
-uint64_t mem_root(const struct guest *g)
+uint64_t mem_root(const struct guest *g, const struct page_table *pt)
 {
-	uint64_t va = (uint64_t)g->pt.pml4;
+	uint64_t va = (uint64_t)pt->pml4;
 
 	return g->pt.to_phys ? g->pt.to_phys(va) : va;
 }

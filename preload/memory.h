@@ -40,8 +40,9 @@ int mem_brk_moved(struct guest *g, uint64_t new_end);
 int mem_reload(struct guest *g, uint64_t start, uint64_t end);
 /* Mirror every executable mapping again (the loader phase ended: loader.h). Under lock. */
 int mem_resync_exec(struct guest *g);
-/* The guest-physical address of the page tables' root, for CR3. */
-uint64_t mem_root(const struct guest *g);
+/* The guest-physical address of pt's root (the guest's g->pt, or another
+ * table in the pool), for CR3. */
+uint64_t mem_root(const struct guest *g, const struct page_table *pt);
 
 /* A page fault at addr with the x86 error code: returns 1 when the runtime
  * resolved it (stack growth, a mapping it had not seen yet), 0 when it is the

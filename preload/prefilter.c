@@ -42,10 +42,7 @@ static const short exempt[] = {
 
 bool prefilter_exempt(long nr)
 {
-	for (size_t i = 0; i < sizeof(exempt) / sizeof(exempt[0]); i++)
-		if (exempt[i] == nr)
-			return true;
-	return false;
+	return syscall_listed(exempt, sizeof(exempt) / sizeof(exempt[0]), nr);
 }
 
 /* The filter's answer to nr: SECCOMP_RET_ALLOW, or what refuses it. */

@@ -211,6 +211,15 @@ struct guest {
 
 extern struct guest dune_guest;
 
+/* Is nr among the n syscall numbers of list? */
+static inline bool syscall_listed(const short *list, size_t n, long nr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (list[i] == nr)
+			return true;
+	return false;
+}
+
 /* syscall_names.c (generated from the kernel headers) */
 extern const char *const dune_syscall_names[];
 extern const int dune_syscall_count;

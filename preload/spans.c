@@ -70,7 +70,7 @@ bool spans_next(uint64_t from, uint64_t to, uint64_t *start, uint64_t *end)
 
 /* The libraries libdunepre.so calls into, by the start of their names. */
 static const char *const host_libraries[] = {
-	"ld-linux", "libc.so", "libunwind", "libZydis", "liblzma", "libgcc_s",
+	"ld-linux", "libc.so", "libZydis", "libgcc_s",
 };
 
 static int seal_object(struct dl_phdr_info *info, size_t size, void *unused)
