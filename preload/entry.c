@@ -26,6 +26,7 @@
 #include "prefilter.h"
 #include "rawsys.h"
 #include "signals.h"
+#include "startup_only.h"
 
 struct guest dune_guest;
 static struct vcpu main_vcpu;
@@ -179,5 +180,7 @@ void dune_preload_init(void)
 
 	errno = saved_errno;
 	regs->rflags = 0x202;
+	/* From here on libc's state is the program's to write. */
+	dune_program_started = true;
 	dune_enter_guest(regs, host_stack + HOST_STACK_SIZE, host_main);
 }

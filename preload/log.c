@@ -1,6 +1,7 @@
 /* log.c: dune's messages, written with one raw write(2) each so that lines from
  * several threads never interleave and no stdio lock is taken. */
 #include "log.h"
+#include "startup_only.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,4 +55,10 @@ void dune_fatal(const char *fmt, ...)
 	va_end(ap);
 	raw_syscall1(SYS_exit_group, DUNE_EXIT_FAILURE);
 	__builtin_unreachable();
+}
+
+void dune_startup_only_called(const char *name)
+{
+	dune_fatal("internal error: the runtime called %s() while the program runs, and it "
+		   "reads state the program can write; please report it", name);
 }

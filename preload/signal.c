@@ -104,7 +104,7 @@ static void catch_signal(struct vcpu *v, const siginfo_t *info, uint64_t *mask)
 	int sig = info->si_signo, n = s->n;
 	uint64_t hold = 0;
 
-	if (sig < SIGRTMIN) /* a standard signal already pending is not queued twice */
+	if (sig < KERNEL_SIGRTMIN) /* a standard signal already pending is not queued twice */
 		for (int i = 0; i < n; i++)
 			if (s->queue[i].si_signo == sig)
 				return;
@@ -179,7 +179,7 @@ void signal_queue_from_server(struct vcpu *v, const siginfo_t *info, const uint6
 		int sig = info[j].si_signo, at = s->n;
 		bool queued = false;
 
-		for (int i = 0; sig < SIGRTMIN && i < s->n; i++)
+		for (int i = 0; sig < KERNEL_SIGRTMIN && i < s->n; i++)
 			queued |= s->queue[i].si_signo == sig;
 		if (queued)
 			continue;

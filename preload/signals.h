@@ -16,6 +16,10 @@
 #ifndef SS_AUTODISARM
 #define SS_AUTODISARM (1u << 31)
 #endif
+/* The kernel's first real-time signal: it queues every one from here on and
+ * merges the ones below (legacy_queue). glibc's SIGRTMIN, 34, keeps two for
+ * itself, and is a variable in libc's data, which the program can write. */
+#define KERNEL_SIGRTMIN 32
 
 /* The kernel's struct sigaction (rt_sigaction's ABI, not libc's). */
 struct ksigaction {

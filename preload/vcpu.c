@@ -105,7 +105,7 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 {
 	signal_set_mask(v->sig.start_mask); /* blocked while the thread was made */
 	for (;;) {
-		int kind, saved_errno;
+		int kind; /* errno is the program's: nothing here sets it (startup_only.S) */
 		struct guest_regs *r;
 		uint64_t site;
 		long nr;
@@ -120,8 +120,6 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 		if (kind < 0)
 			vcpu_die(g, v, "the guest stopped in a state dune cannot handle");
 		v->stats.exits[kind]++;
-		/* Host code here shares the thread's TLS with the guest: keep its errno. */
-		saved_errno = errno;
 		switch (kind) {
 		case EXIT_SYSCALL_STUB:
 			if (!entry_exit(g, v)) {
@@ -175,6 +173,5 @@ void vcpu_loop(struct guest *g, struct vcpu *v)
 		case EXIT_INTERRUPTED: /* in the exitless stub: signal_deliver_pending settles it */
 			break;
 		}
-		errno = saved_errno;
 	}
 }

@@ -230,6 +230,20 @@ Test(escape, runtime_threads_do_not_exist)
 	same_as_native("threads", "DUNE_FORWARD=exitless");
 }
 
+/* The runtime's own libc and Zydis, scribbled over by the program: the
+ * host side reads none of their data (preload/startup_only.S). Entered
+ * through LD_AUDIT (ctest's escape_audit); through LD_PRELOAD the libc is
+ * the program's, and left alone. */
+Test(escape, the_runtimes_libc_data_is_not_the_hosts_to_read)
+{
+	same_as_native("libc-data", "DUNE_FORWARD=exit");
+}
+
+Test(escape, the_runtimes_libc_data_is_not_the_hosts_to_read_exitless)
+{
+	same_as_native("libc-data", "DUNE_FORWARD=exitless");
+}
+
 /* Natively MAP_FIXED over a free page succeeds; the runtime's page cannot
  * be given, so dune says there is no memory for it. */
 Test(escape, map_fixed_over_the_runtime_fails)

@@ -18,6 +18,7 @@
  *   escape_kernel threads   threads of the process that are not the program's
  *   escape_kernel procmem   /proc/PID/mem in its spellings (dune: refused)
  *   escape_kernel refused   calls dune never makes for a program
+ *   escape_kernel libc-data the runtime's libc and Zydis scribbled over, then work
  *   escape_kernel mkdir DIR the policy still holds: mkdir DIR
  */
 #include <dirent.h>
@@ -29,6 +30,7 @@
 #include <linux/futex.h>
 #include <linux/seccomp.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -43,6 +45,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -433,6 +436,93 @@ static void refused(void)
 	say("number -2", syscall(-2L));
 }
 
+/* Fill the writable memory of a library of the runtime's own namespace with
+ * 'A', past the part ld.so made read-only (RELRO). Only where dune entered
+ * through LD_AUDIT does the runtime have a libc of its own; through
+ * LD_PRELOAD it is the program's, and natively there is none. */
+static void scribble(const char *name)
+{
+	const ElfW(Phdr) *ph = NULL;
+	int n = 0;
+	uintptr_t base = find_in_runtime_namespace(name, &ph, &n), relro_end = 0;
+	Dl_info own;
+
+	if (!base || (dladdr((void *)printf, &own) && (uintptr_t)own.dli_fbase == base))
+		return;
+	for (int i = 0; i < n; i++)
+		if (ph[i].p_type == PT_GNU_RELRO)
+			relro_end = (base + ph[i].p_vaddr + ph[i].p_memsz + 4095) & ~4095ul;
+	for (int i = 0; i < n; i++) {
+		uintptr_t start = base + ph[i].p_vaddr, end = start + ph[i].p_memsz;
+
+		if (ph[i].p_type != PT_LOAD || !(ph[i].p_flags & PF_W))
+			continue;
+		start = start > relro_end ? start : relro_end;
+		if (start < end)
+			memset((void *)start, 'A', end - start);
+	}
+}
+
+static sigjmp_buf fault_jump;
+static volatile int usr1_count;
+
+static void on_fault(int sig)
+{
+	siglongjmp(fault_jump, sig);
+}
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	usr1_count++;
+}
+
+static void *thread_getpid(void *arg)
+{
+	return (void *)(long)(syscall(SYS_getpid) == (long)arg);
+}
+
+/* The runtime's libc and Zydis keep their data where the program can write
+ * it: the host side must not read any of it. Scribbled over, every kind of
+ * work the runtime does on the host still goes as natively: forwarded and
+ * refused calls, threads, fork, exec, signals, a fault. */
+static void libc_data(void)
+{
+	char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pthread_t t;
+	void *joined = NULL;
+	int status = -1;
+	pid_t child;
+
+	scribble("/libc.so");
+	scribble("/libZydis");
+	say("getpid", syscall(SYS_getpid) > 0 ? 0 : -1);
+	say("number 500", syscall(500));
+	say("thread", pthread_create(&t, NULL, thread_getpid, (void *)(long)getpid()) ||
+			      pthread_join(t, &joined) || !joined ? -1 : 0);
+	child = fork();
+	if (child == 0)
+		_exit(syscall(SYS_getppid) > 0 ? 7 : 1);
+	say("fork", waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 7 ? 0 : -1);
+	child = fork();
+	if (child == 0) {
+		execl("/bin/sh", "sh", "-c", "exit 5", (char *)NULL);
+		_exit(1);
+	}
+	say("exec", waitpid(child, &status, 0) == child && WIFEXITED(status) &&
+			    WEXITSTATUS(status) == 5 ? 0 : -1);
+	signal(SIGUSR1, on_usr1);
+	raise(SIGUSR1);
+	say("signal", usr1_count == 1 ? 0 : -1);
+	signal(SIGSEGV, on_fault);
+	if (sigsetjmp(fault_jump, 1) == 0)
+		say("fault", *(volatile char *)none == 0 ? -2 : -3);
+	else
+		say("fault", 0);
+	signal(SIGSEGV, SIG_DFL);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -457,6 +547,8 @@ int main(int argc, char **argv)
 		procmem();
 	else if (!strcmp(argv[1], "refused"))
 		refused();
+	else if (!strcmp(argv[1], "libc-data"))
+		libc_data();
 	else
 		return 2;
 	if (argc > 2)
