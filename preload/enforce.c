@@ -95,8 +95,9 @@ bool enforce_confines(const struct guest *g)
  * (LD_AUDIT, exec.c); were that to fail, it would go on without them,
  * outside dune. Under a policy the program therefore may not change what
  * those paths name or whether it may read them: a new mount or user
- * namespace (where it could mount over them, or over /proc) answers EPERM,
- * as without CAP_SYS_ADMIN; Landlock, EOPNOTSUPP, as a kernel without it.
+ * namespace (where it could mount over them, or over /proc), a mount, an
+ * unmount or a new root (chroot, pivot_root) in its own answer EPERM, as
+ * without CAP_SYS_ADMIN; Landlock, EOPNOTSUPP, as a kernel without it.
  * Nor may it change another process's limits (EPERM, as for a process it
  * may not touch): the limits dune checks at exec (exec_image.c) could
  * otherwise drop while the new image's ld.so has yet to load dune. */
@@ -112,6 +113,11 @@ long enforce_refused(const struct guest *g, long nr, const long a[6])
 		break;
 	case SYS_setns: /* 0: whatever namespace the descriptor is */
 		r = !a[1] || ((unsigned long)a[1] & namespaces) ? -EPERM : 0;
+		break;
+	case SYS_mount: case SYS_umount2: case SYS_open_tree: case SYS_move_mount:
+	case SYS_fsopen: case SYS_fsconfig: case SYS_fsmount: case SYS_fspick:
+	case SYS_mount_setattr: case SYS_chroot: case SYS_pivot_root:
+		r = -EPERM;
 		break;
 	case SYS_landlock_create_ruleset:
 	case SYS_landlock_add_rule:

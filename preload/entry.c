@@ -25,6 +25,7 @@
 #include "platform.h"
 #include "prefilter.h"
 #include "rawsys.h"
+#include "runtime_files.h"
 #include "signals.h"
 #include "startup_only.h"
 
@@ -115,6 +116,7 @@ void dune_preload_init(void)
 	}
 	rewrite_init();
 	enforce_init(g);
+	runtime_files_init();
 	if ((unconfinable = exec_init(environ))) {
 		enforce_backend_unavailable(g, unconfinable); /* returns only to run natively */
 		errno = saved_errno;

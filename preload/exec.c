@@ -45,6 +45,7 @@
 #include "guest.h"
 #include "log.h"
 #include "rawsys.h"
+#include "runtime_files.h"
 
 #define EXECFN_VAR "DUNE_EXECFN="
 #define POLICY_EXE_VAR "DUNE_POLICY_EXE="
@@ -141,12 +142,14 @@ static void find_own_files(void)
 		return;
 	if (!own_file_stat(&runtime_file))
 		return;
+	runtime_files_add(runtime_file.path);
 	slash = strrchr(runtime_file.path, '/');
 	if ((size_t)(slash - runtime_file.path) + sizeof("/" AUDIT_NAME) > sizeof(audit_file.path))
 		return;
 	memcpy(audit_file.path, runtime_file.path, (size_t)(slash - runtime_file.path));
 	strcpy(audit_file.path + (slash - runtime_file.path), "/" AUDIT_NAME);
-	own_file_stat(&audit_file);
+	if (own_file_stat(&audit_file))
+		runtime_files_add(audit_file.path);
 }
 
 /* The DUNE_* settings, copied into runtime memory: the program may write
@@ -268,6 +271,22 @@ static const char *file_unusable(const struct own_file *f)
 	return NULL;
 }
 
+/* ld.so looks for the runtime (the audit module's DT_NEEDED) in the
+ * module's directory's glibc-hwcaps subdirectories first: a program that
+ * may write there could put its own library in dune's place. */
+static bool hwcaps_beside(const struct own_file *f)
+{
+	char dir[PATH_MAX + sizeof("/glibc-hwcaps")];
+	const char *slash = strrchr(f->path, '/');
+	struct stat st;
+
+	if (!slash)
+		return false;
+	memcpy(dir, f->path, (size_t)(slash - f->path));
+	strcpy(dir + (slash - f->path), "/glibc-hwcaps");
+	return raw_syscall2(SYS_lstat, dir, &st) != -ENOENT;
+}
+
 /* Will ld.so load dune's audit module, and the runtime, from the paths
  * LD_AUDIT gives? NULL, or why not, and the file in *file. */
 static const char *dune_unusable(const char **file)
@@ -282,7 +301,11 @@ static const char *dune_unusable(const char **file)
 	*file = audit_file.path;
 	if (!audit_file.path[0])
 		return "dune's audit module " AUDIT_NAME " is not beside its library";
-	return file_unusable(&audit_file);
+	if ((why = file_unusable(&audit_file)))
+		return why;
+	if (hwcaps_beside(&audit_file))
+		return "ld.so would look for dune's library in a glibc-hwcaps directory first, beside";
+	return NULL;
 }
 
 /* Loader variables that make ld.so write files before any module loads. */

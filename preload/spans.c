@@ -73,40 +73,44 @@ static const char *const host_libraries[] = {
 	"ld-linux", "libc.so", "libZydis", "libgcc_s",
 };
 
+bool spans_host_library(const char *path)
+{
+	const char *base = path ? strrchr(path, '/') : NULL;
+
+	base = base ? base + 1 : path;
+	for (size_t k = 0; base && k < sizeof(host_libraries) / sizeof(host_libraries[0]); k++)
+		if (!strncmp(base, host_libraries[k], strlen(host_libraries[k])))
+			return true;
+	return false;
+}
+
 static int seal_object(struct dl_phdr_info *info, size_t size, void *unused)
 {
-	const char *name = info->dlpi_name, *base = name;
+	const char *file = info->dlpi_name;
 
 	(void)size, (void)unused;
-	for (const char *c = name; c && *c; c++)
-		if (*c == '/')
-			base = c + 1;
-	if (!name || !*base)
+	if (!spans_host_library(file))
 		return 0;
-	for (size_t k = 0; k < sizeof(host_libraries) / sizeof(host_libraries[0]); k++) {
-		if (strncmp(base, host_libraries[k], strlen(host_libraries[k])))
+	file = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uint64_t s = (info->dlpi_addr + ph->p_vaddr) & ~4095ull;
+		uint64_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + 4095) & ~4095ull;
+		int n = nr_sealed;
+
+		/* Code, and the GOT that code jumps through (RELRO:
+		 * read-only, unless the program could mprotect it). Not
+		 * ld.so's RELRO: entered through LD_AUDIT, ld.so protects
+		 * it itself, in the guest, and the host side calls no
+		 * function of ld.so's once the guest runs. */
+		bool relro = ph->p_type == PT_GNU_RELRO && strncmp(file, "ld-linux", 8);
+
+		if (!(ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) && !relro)
 			continue;
-		for (int i = 0; i < info->dlpi_phnum; i++) {
-			const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-			uint64_t s = (info->dlpi_addr + ph->p_vaddr) & ~4095ull;
-			uint64_t e = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + 4095) & ~4095ull;
-			int n = nr_sealed;
-
-			/* Code, and the GOT that code jumps through (RELRO:
-			 * read-only, unless the program could mprotect it). Not
-			 * ld.so's RELRO: entered through LD_AUDIT, ld.so protects
-			 * it itself, in the guest, and the host side calls no
-			 * function of ld.so's once the guest runs. */
-			bool relro = ph->p_type == PT_GNU_RELRO && strcmp(host_libraries[k], "ld-linux");
-
-			if (!(ph->p_type == PT_LOAD && (ph->p_flags & PF_X)) && !relro)
-				continue;
-			if (n == MAX_SPANS)
-				return -1;
-			sealed[n] = (struct span){ s, e };
-			__atomic_store_n(&nr_sealed, n + 1, __ATOMIC_RELEASE);
-		}
-		return 0;
+		if (n == MAX_SPANS)
+			return -1;
+		sealed[n] = (struct span){ s, e };
+		__atomic_store_n(&nr_sealed, n + 1, __ATOMIC_RELEASE);
 	}
 	return 0;
 }

@@ -25,6 +25,8 @@ bool spans_next(uint64_t from, uint64_t to, uint64_t *start, uint64_t *end);
  * may not remap, unmap or reprotect them: code it wrote there would run on
  * the host, outside the guest. Returns 0, or -ENOSPC. */
 int spans_seal_host_code(void);
+/* Is path one of those libraries (by its name)? */
+bool spans_host_library(const char *path);
 /* Does [addr, addr + len) touch such code? */
 bool spans_sealed(uint64_t addr, uint64_t len);
 

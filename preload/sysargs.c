@@ -19,6 +19,7 @@
 #include "guest.h"
 #include "procdir.h"
 #include "rawsys.h"
+#include "runtime_files.h"
 #include "spans.h"
 
 #define N    ARG_NUM
@@ -539,7 +540,7 @@ long sysargs_prepare(struct guest *g, uint8_t **scratch, long nr, long a[6])
 		return r;
 	if ((nr == SYS_io_uring_setup || nr == SYS_io_setup) && !g->policy.async_io_allowed)
 		return -EPERM; /* the kernel would write memory later, unchecked */
-	if ((r = enforce_refused(g, nr, a)))
+	if ((r = enforce_refused(g, nr, a)) || (r = runtime_files_before(nr, a)))
 		return r;
 	rule = sysargs_rule(nr);
 	for (int i = 0; i < 6; i++) {
@@ -638,16 +639,16 @@ long sysargs_opened(long nr, long fd)
 	struct stat st;
 	long len;
 
-	if ((nr != SYS_open && nr != SYS_openat && nr != SYS_openat2 && nr != SYS_creat) || fd < 0)
+	if ((nr != SYS_open && nr != SYS_openat && nr != SYS_openat2 && nr != SYS_creat &&
+	     nr != SYS_open_by_handle_at) || fd < 0)
 		return fd;
-	if (!__atomic_load_n(&proc_dev, __ATOMIC_RELAXED)) {
-		if (raw_syscall2(SYS_stat, "/proc/self", &st))
-			return fd;
+	if (!__atomic_load_n(&proc_dev, __ATOMIC_RELAXED) && !raw_syscall2(SYS_stat, "/proc/self", &st))
 		__atomic_store_n(&proc_dev, st.st_dev, __ATOMIC_RELAXED);
-	}
-	/* Only what lives on procfs costs more than one fstat. */
-	if (raw_syscall2(SYS_fstat, fd, &st) || st.st_dev != __atomic_load_n(&proc_dev, __ATOMIC_RELAXED))
+	if (raw_syscall2(SYS_fstat, fd, &st))
 		return fd;
+	/* Only what lives on procfs, or one of dune's files, costs more than one fstat. */
+	if (st.st_dev != __atomic_load_n(&proc_dev, __ATOMIC_RELAXED))
+		return runtime_files_opened(fd, st.st_dev, st.st_ino);
 	len = procdir_fd_target(fd, target, sizeof(target) - 1);
 	if (len <= 0)
 		return fd;

@@ -64,7 +64,8 @@ long sysargs_check_registers(struct guest *g, long nr, const long a[6]);
 void sysargs_finish(long nr, const long orig[6], const long a[6], long ret);
 
 /* After an open that returned fd: the program may not hold a /proc/PID/mem
- * (any spelling, any pid): it is closed and -EACCES returned instead. */
+ * (any spelling, any pid): it is closed and -EACCES returned instead; nor
+ * one of dune's files open for writing: -ETXTBSY (runtime_files.h). */
 long sysargs_opened(long nr, long fd);
 
 /* Is tid one of the process's threads that is not the program's? */

@@ -768,16 +768,65 @@ Test(escape_exec, another_process_s_limits_are_refused_under_a_policy)
 }
 
 /* Under a policy the program may not change what the paths of dune's files
- * name, or forbid reading them: the next image's ld.so loads them. */
-Test(escape_exec, namespaces_and_landlock_are_refused_under_a_policy)
+ * name, or forbid reading them: the next image's ld.so loads them. The
+ * mounts aim at paths that are not there: natively they fail otherwise. */
+Test(escape_exec, namespaces_mounts_and_landlock_are_refused_under_a_policy)
 {
 	struct run_result r;
 
 	require_kvm();
+	r = run_program(ARGV(DYNAMIC, "confine-paths"), NULL, 0, NULL);
+	cr_expect(!strstr(r.out, "mount: Operation not permitted") || geteuid() != 0,
+		  "natively, as root: %s", r.out);
+	run_result_free(&r);
 	r = run_program(ARGV(DYNAMIC, "confine-paths"), ENV(deny_mkdir()), 1, NULL);
 	cr_expect_str_eq(r.out, "unshare(CLONE_NEWUSER): Operation not permitted\n"
 				"unshare(CLONE_NEWNS): Operation not permitted\n"
-				"landlock_create_ruleset: Operation not supported\n", "%s", r.err);
+				"landlock_create_ruleset: Operation not supported\n"
+				"mount: Operation not permitted\n"
+				"umount2: Operation not permitted\n"
+				"open_tree: Operation not permitted\n"
+				"fsopen: Operation not permitted\n"
+				"chroot: Operation not permitted\n"
+				"pivot_root: Operation not permitted\n", "%s", r.err);
+	run_result_free(&r);
+}
+
+/* A program that may write dune's files (here, copies it runs from; a
+ * build tree's owner, root) may neither change them, by any name, nor put
+ * a library in their place where the next image's ld.so looks first. */
+Test(escape_exec, dunes_files_cannot_be_written_or_shadowed)
+{
+	char *dir = scratch_path("runtime-files"), *lib, *audit, *entry, *clear;
+	struct run_result r;
+
+	require_kvm();
+	cr_assert(asprintf(&clear, "rm -rf '%s'", dir) > 0 && system(clear) == 0);
+	cr_assert(mkdir(dir, 0755) == 0, "%s: %s", dir, strerror(errno));
+	cr_assert(asprintf(&lib, "%s/libdunepre.so", dir) > 0 &&
+		  asprintf(&audit, "%s/libduneaudit.so", dir) > 0 &&
+		  asprintf(&entry, "LD_AUDIT=%s", audit) > 0);
+	copy_file(DUNE_PRELOAD_LIB, lib, 0755);
+	copy_file(DUNE_AUDIT_LIB, audit, 0755);
+	/* A policy that lets it make directories, to plant one. */
+	r = run_program(ARGV(DYNAMIC, "runtime-files", dir),
+			ENV(policy_env("exec-deny-mknod.conf", "[syscalls]\ndeny = mknod, mknodat\n"),
+			    entry), 0, NULL);
+	cr_expect_str_eq(r.out, "open O_RDWR: Text file busy\n"
+				"open O_WRONLY|O_TRUNC: Text file busy\n"
+				"open O_RDONLY|O_TRUNC: Text file busy\n"
+				"creat: Text file busy\n"
+				"openat2 O_TRUNC: Text file busy\n"
+				"truncate: Text file busy\n"
+				"a hard link, O_RDWR: Text file busy\n"
+				"/proc/self/fd/N, O_WRONLY: Text file busy\n"
+				"the audit module, O_RDWR: Text file busy\n"
+				"libc, O_RDWR: Text file busy\n"
+				"library unchanged: yes\n"
+				"exec: ok\n"
+				"exec with glibc-hwcaps planted: Permission denied\n", "%s", r.err);
+	cr_expect(strstr(r.err, "exec of /bin/sh refused: ld.so would look for dune's library in a "
+				"glibc-hwcaps directory first"), "%s", r.err);
 	run_result_free(&r);
 }
 

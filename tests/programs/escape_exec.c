@@ -24,8 +24,13 @@
  *   exec-setresgid FILE ARG0 ARG...   execv with the real group ID changed
  *                          to 65534 and the effective one kept (AT_SECURE)
  *   prlimit-other          lower a child's RLIMIT_NOFILE with prlimit64
- *   confine-paths          a user namespace, a mount namespace and a
- *                          Landlock ruleset: what each call answers
+ *   confine-paths          a user namespace, a mount namespace, a
+ *                          Landlock ruleset, mounts and chroot: what each
+ *                          call answers
+ *   runtime-files DIR      write to dune's files (copies in DIR, which dune
+ *                          runs from) and to libc by every way to open or
+ *                          truncate them; exec; plant a glibc-hwcaps
+ *                          directory in DIR; exec
  *   fault-path|fault-arg|fault-env|fault-envp   execve with the path, an
  *                          argument, an environment string or the envp
  *                          array running off the end of its mapping
@@ -37,7 +42,9 @@
 #include <errno.h>
 #include <sched.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <link.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -223,6 +230,19 @@ static int confine_paths(void)
 	printf("unshare(CLONE_NEWNS): %s\n", r ? strerror(errno) : "ok");
 	r = syscall(SYS_landlock_create_ruleset, NULL, 0, 1 /* LANDLOCK_CREATE_RULESET_VERSION */);
 	printf("landlock_create_ruleset: %s\n", r < 0 ? strerror(errno) : "ok");
+	/* Paths that are not there: natively ENOENT or ENODEV, even for root. */
+	r = syscall(SYS_mount, "none", "/nonexistent-dune-test", "tmpfs", 0, NULL);
+	printf("mount: %s\n", r ? strerror(errno) : "ok");
+	r = syscall(SYS_umount2, "/nonexistent-dune-test", 0);
+	printf("umount2: %s\n", r ? strerror(errno) : "ok");
+	r = syscall(SYS_open_tree, AT_FDCWD, "/nonexistent-dune-test", 0);
+	printf("open_tree: %s\n", r < 0 ? strerror(errno) : "ok");
+	r = syscall(SYS_fsopen, "nonexistent-dune-test", 0);
+	printf("fsopen: %s\n", r < 0 ? strerror(errno) : "ok");
+	r = syscall(SYS_chroot, "/nonexistent-dune-test");
+	printf("chroot: %s\n", r ? strerror(errno) : "ok");
+	r = syscall(SYS_pivot_root, "/nonexistent-dune-test", "/nonexistent-dune-test");
+	printf("pivot_root: %s\n", r ? strerror(errno) : "ok");
 	return 0;
 }
 
@@ -262,6 +282,77 @@ static int dlopen_runtime(int argc, char **argv)
 	return probe(argc, argv);
 }
 
+static void attempt(const char *what, long r)
+{
+	printf("%s: %s\n", what, r < 0 ? strerror(errno) : "ok");
+	if (r >= 0 && strncmp(what, "truncate", 8))
+		close((int)r);
+}
+
+/* sh -c 'exit 5' in a child: its status, or what its exec answered. */
+static void exec_child(const char *what)
+{
+	int status = 0;
+	pid_t child;
+
+	fflush(stdout);
+	child = fork();
+	if (child == 0) {
+		execl("/bin/sh", "sh", "-c", "exit 5", (char *)NULL);
+		printf("%s: %s\n", what, strerror(errno));
+		fflush(stdout);
+		_exit(1);
+	}
+	waitpid(child, &status, 0);
+	if (WIFEXITED(status) && WEXITSTATUS(status) == 5)
+		printf("%s: ok\n", what);
+}
+
+static int runtime_files(const char *dir)
+{
+	char lib[PATH_MAX], audit[PATH_MAX], alias[PATH_MAX], proc[64], hw[PATH_MAX + 32];
+	struct open_how how = { .flags = O_RDONLY | O_TRUNC };
+	struct stat before, after;
+	Dl_info libc;
+	int fd;
+
+	snprintf(lib, sizeof(lib), "%s/libdunepre.so", dir);
+	snprintf(audit, sizeof(audit), "%s/libduneaudit.so", dir);
+	snprintf(alias, sizeof(alias), "%s/alias.so", dir);
+	if (stat(lib, &before) || link(lib, alias) || !dladdr((void *)printf, &libc))
+		return report("setting up", -1);
+	attempt("open O_RDWR", open(lib, O_RDWR));
+	attempt("open O_WRONLY|O_TRUNC", open(lib, O_WRONLY | O_TRUNC));
+	attempt("open O_RDONLY|O_TRUNC", open(lib, O_RDONLY | O_TRUNC));
+	attempt("creat", creat(lib, 0755));
+	attempt("openat2 O_TRUNC", syscall(SYS_openat2, AT_FDCWD, lib, &how, sizeof(how)));
+	attempt("truncate", truncate(lib, 0));
+	attempt("a hard link, O_RDWR", open(alias, O_RDWR));
+	fd = open(lib, O_RDONLY);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	attempt("/proc/self/fd/N, O_WRONLY", open(proc, O_WRONLY));
+	close(fd);
+	attempt("the audit module, O_RDWR", open(audit, O_RDWR));
+	attempt("libc, O_RDWR", open(libc.dli_fname, O_RDWR));
+	printf("library unchanged: %s\n",
+	       !stat(lib, &after) && after.st_size == before.st_size &&
+	       after.st_mtim.tv_sec == before.st_mtim.tv_sec &&
+	       after.st_mtim.tv_nsec == before.st_mtim.tv_nsec ? "yes" : "no");
+	fflush(stdout);
+	exec_child("exec");
+	/* Any library will do in dune's place: ld.so would load it, and the
+	 * image would run without dune. */
+	snprintf(hw, sizeof(hw), "%s/glibc-hwcaps", dir);
+	mkdir(hw, 0755);
+	snprintf(hw, sizeof(hw), "%s/glibc-hwcaps/x86-64-v2", dir);
+	mkdir(hw, 0755);
+	snprintf(hw, sizeof(hw), "%s/glibc-hwcaps/x86-64-v2/libdunepre.so", dir);
+	if (symlink("/lib/x86_64-linux-gnu/libm.so.6", hw))
+		return report("planting", -1);
+	exec_child("exec with glibc-hwcaps planted");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc >= 5 && !strcmp(argv[1], "limit-as"))
@@ -283,6 +374,8 @@ int main(int argc, char **argv)
 		return prlimit_other();
 	if (argc == 2 && !strcmp(argv[1], "confine-paths"))
 		return confine_paths();
+	if (argc == 3 && !strcmp(argv[1], "runtime-files"))
+		return runtime_files(argv[2]);
 	if (argc >= 3 && !strcmp(argv[1], "probe"))
 		return probe(argc, argv);
 	if (argc >= 2 && !strcmp(argv[1], "names"))
