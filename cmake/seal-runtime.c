@@ -24,7 +24,7 @@
  *     holds the ELF header, the one segment the guest sees (memory.c).
  * And that every function the runtime imports is one the host side may
  * call while the program runs, one that reads nothing but its arguments
- * (memcpy, strlen, Zydis's decoder), or one that only runs while the
+ * (strerrordesc_np, Zydis's decoder), or one that only runs while the
  * runtime starts (preload/startup_only.S). Anything else reads state the
  * program can write once it runs: the printf family (the program's printf
  * handlers), stdio (FILE objects and their function tables), the malloc
@@ -64,14 +64,11 @@ static void *at(unsigned char *elf, size_t size, uint64_t off, uint64_t len)
 }
 
 /* libc's functions that read their arguments and nothing the program can
- * write: the host side may call them at any time. (memcpy's and memset's
- * tuning thresholds lie in libc's data: they choose how the bytes are
- * copied, not which.) */
-static const char *const pure[] = {
-	"memchr", "memcmp", "memcpy", "memmove", "memset", "stpcpy", "strchr", "strcmp",
-	"strcpy", "strcspn", "strlen", "strncmp", "strnlen", "strpbrk", "strrchr", "strstr",
-	"strerrordesc_np",
-};
+ * write: the host side may call them at any time. Not libc's memcpy and
+ * string functions: memcpy picks its loop by thresholds in libc's data,
+ * strstr calls helpers through libc's PLT; the runtime has its own
+ * (preload/string.c). */
+static const char *const pure[] = { "strerrordesc_np" };
 /* Zydis's functions: the decoder keeps no state (its data is crtstuff's). */
 #define PURE_PREFIX "Zydis"
 /* libc's variables that the runtime reads while it starts (entry.c, exec.c). */

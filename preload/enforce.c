@@ -114,9 +114,12 @@ long enforce_refused(const struct guest *g, long nr, const long a[6])
 	case SYS_setns: /* 0: whatever namespace the descriptor is */
 		r = !a[1] || ((unsigned long)a[1] & namespaces) ? -EPERM : 0;
 		break;
-	case SYS_mount: case SYS_umount2: case SYS_open_tree: case SYS_move_mount:
-	case SYS_fsopen: case SYS_fsconfig: case SYS_fsmount: case SYS_fspick:
-	case SYS_mount_setattr: case SYS_chroot: case SYS_pivot_root:
+	case SYS_open_tree: /* a copy of a mount to attach elsewhere; without it, an O_PATH */
+		r = a[2] & 1 /* OPEN_TREE_CLONE */ ? -EPERM : 0;
+		break;
+	case SYS_mount: case SYS_umount2: case SYS_move_mount: case SYS_fsopen:
+	case SYS_fsconfig: case SYS_fsmount: case SYS_fspick: case SYS_mount_setattr:
+	case SYS_chroot: case SYS_pivot_root:
 		r = -EPERM;
 		break;
 	case SYS_landlock_create_ruleset:

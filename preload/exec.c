@@ -57,6 +57,8 @@ struct own_file {
 	char path[PATH_MAX];
 	dev_t dev;
 	ino_t ino;
+	off_t size;
+	struct timespec mtime; /* with size: the file's bytes as this process found them */
 };
 static struct own_file runtime_file, audit_file;
 static bool entered_by_audit; /* this runtime is LD_AUDIT's, not LD_PRELOAD's */
@@ -119,6 +121,8 @@ static bool own_file_stat(struct own_file *f)
 	}
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
+	f->size = st.st_size;
+	f->mtime = st.st_mtim;
 	return true;
 }
 
@@ -266,25 +270,36 @@ static const char *file_unusable(const struct own_file *f)
 		return "a space or a colon, which split LD_AUDIT and LD_PRELOAD, is in the path of";
 	if (raw_syscall2(SYS_stat, f->path, &st) || st.st_dev != f->dev || st.st_ino != f->ino)
 		return "dune's file is no longer where this process found it:";
+	if (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
+	    st.st_mtim.tv_nsec != f->mtime.tv_nsec)
+		return "dune's file changed since this process started:";
 	if (raw_syscall2(SYS_access, f->path, R_OK))
 		return "ld.so could not read dune's file";
 	return NULL;
 }
 
 /* ld.so looks for the runtime (the audit module's DT_NEEDED) in the
- * module's directory's glibc-hwcaps subdirectories first: a program that
- * may write there could put its own library in dune's place. */
+ * module's directory's glibc-hwcaps subdirectories first, for each level of
+ * the x86-64 ABI the CPU has: a program that may write there could put its
+ * own library in dune's place. */
 static bool hwcaps_beside(const struct own_file *f)
 {
-	char dir[PATH_MAX + sizeof("/glibc-hwcaps")];
+	static const char *const levels[] = { "x86-64-v4", "x86-64-v3", "x86-64-v2" };
+	char path[PATH_MAX + sizeof("/glibc-hwcaps/x86-64-v4/libdunepre.so")];
 	const char *slash = strrchr(f->path, '/');
 	struct stat st;
 
-	if (!slash)
-		return false;
-	memcpy(dir, f->path, (size_t)(slash - f->path));
-	strcpy(dir + (slash - f->path), "/glibc-hwcaps");
-	return raw_syscall2(SYS_lstat, dir, &st) != -ENOENT;
+	for (size_t i = 0; slash && i < sizeof(levels) / sizeof(levels[0]); i++) {
+		char *p = path + (slash - f->path);
+
+		memcpy(path, f->path, (size_t)(slash - f->path));
+		p = stpcpy(p, "/glibc-hwcaps/");
+		p = stpcpy(p, levels[i]);
+		strcpy(p, "/libdunepre.so");
+		if (raw_syscall2(SYS_lstat, path, &st) != -ENOENT)
+			return true;
+	}
+	return false;
 }
 
 /* Will ld.so load dune's audit module, and the runtime, from the paths
@@ -304,7 +319,7 @@ static const char *dune_unusable(const char **file)
 	if ((why = file_unusable(&audit_file)))
 		return why;
 	if (hwcaps_beside(&audit_file))
-		return "ld.so would look for dune's library in a glibc-hwcaps directory first, beside";
+		return "ld.so would load a libdunepre.so in a glibc-hwcaps directory first, beside";
 	return NULL;
 }
 

@@ -7,8 +7,8 @@
 #include <linux/openat2.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "guest.h"
 #include "rawsys.h"
 #include "spans.h"
 
@@ -50,42 +50,61 @@ bool runtime_files_holds(uint64_t dev, uint64_t ino)
 	return false;
 }
 
-/* Would the open or truncate of (dirfd, path) reach one of them? The
- * kernel reads the program's path here as it will for the call. */
-static bool names_runtime_file(long dirfd, long path, bool follow)
+bool runtime_files_writes(long nr, const long a[6])
 {
-	struct stat st;
+	switch (nr) {
+	case SYS_open:
+		return (a[1] & O_ACCMODE) != O_RDONLY || (a[1] & O_TRUNC);
+	case SYS_openat:
+		return (a[2] & O_ACCMODE) != O_RDONLY || (a[2] & O_TRUNC);
+	case SYS_openat2: /* a[2]: the runtime's copy of struct open_how */
+		return ((const struct open_how *)a[2])->flags & (O_ACCMODE | O_TRUNC);
+	case SYS_creat:
+	case SYS_truncate:
+		return true;
+	default:
+		return false;
+	}
+}
 
-	return raw_syscall6(SYS_newfstatat, dirfd, path, (long)&st, follow ? 0 : AT_SYMLINK_NOFOLLOW,
-			    0, 0) == 0 &&
-	       runtime_files_holds(st.st_dev, st.st_ino);
+/* The file the call would open, found as the kernel will find it (the same
+ * directory, resolve flags and O_NOFOLLOW) but opened O_PATH: a descriptor
+ * that can neither read nor write, or a negative errno. */
+static long resolve(long nr, const long a[6])
+{
+	const long path_only = O_PATH | O_CLOEXEC;
+	const struct open_how *how = (const struct open_how *)a[2];
+	struct open_how only;
+
+	switch (nr) {
+	case SYS_open:
+		return raw_syscall3(SYS_openat, AT_FDCWD, a[0], path_only | (a[1] & O_NOFOLLOW));
+	case SYS_openat:
+		return raw_syscall3(SYS_openat, a[0], a[1], path_only | (a[2] & O_NOFOLLOW));
+	case SYS_openat2:
+		only = (struct open_how){ .flags = path_only | (how->flags & O_NOFOLLOW),
+					  .resolve = how->resolve };
+		return raw_syscall6(SYS_openat2, a[0], a[1], (long)&only, sizeof(only), 0, 0);
+	default: /* creat, truncate */
+		return raw_syscall3(SYS_openat, AT_FDCWD, a[0], path_only);
+	}
 }
 
 long runtime_files_before(long nr, const long a[6])
 {
-	struct open_how how;
-	long flags;
+	long fd = resolve(nr, a), r = 0;
+	struct stat st;
 
-	switch (nr) {
-	case SYS_open:
-		flags = a[1];
-		return (flags & O_TRUNC) && names_runtime_file(AT_FDCWD, a[0], !(flags & O_NOFOLLOW))
-			       ? -ETXTBSY : 0;
-	case SYS_openat:
-		flags = a[2];
-		return (flags & O_TRUNC) && names_runtime_file(a[0], a[1], !(flags & O_NOFOLLOW))
-			       ? -ETXTBSY : 0;
-	case SYS_openat2:
-		if (guest_read(&how, (uint64_t)a[2], sizeof(how.flags)) != sizeof(how.flags))
-			return 0; /* the kernel answers EFAULT */
-		return (how.flags & O_TRUNC) &&
-			       names_runtime_file(a[0], a[1], !(how.flags & O_NOFOLLOW)) ? -ETXTBSY : 0;
-	case SYS_creat:
-	case SYS_truncate:
-		return names_runtime_file(AT_FDCWD, a[0], true) ? -ETXTBSY : 0;
-	default:
-		return 0;
+	if (fd < 0)
+		return 0; /* nothing there yet, or the kernel's own answer */
+	if (!raw_syscall2(SYS_fstat, fd, &st) && runtime_files_holds(st.st_dev, st.st_ino)) {
+		/* What the kernel answers one who may not write the file, else
+		 * what it answers a write to a program that runs. */
+		r = raw_syscall6(SYS_faccessat2, fd, (long)"", W_OK, AT_EMPTY_PATH | AT_EACCESS, 0, 0);
+		r = r ? r : -ETXTBSY;
 	}
+	raw_syscall1(SYS_close, fd);
+	return r;
 }
 
 long runtime_files_opened(long fd, uint64_t dev, uint64_t ino)

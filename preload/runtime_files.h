@@ -22,8 +22,12 @@ void runtime_files_add(const char *path);
 void runtime_files_init(void);
 /* Is the file (its device and inode) one of them? */
 bool runtime_files_holds(uint64_t dev, uint64_t ino);
-/* Before the call: -ETXTBSY for an open with O_TRUNC, creat or truncate of
- * one of them, else 0. */
+/* Would the call (open, openat, openat2, creat, truncate) write or truncate
+ * the file it names? For openat2, a[2] is the runtime's copy of the how. */
+bool runtime_files_writes(long nr, const long a[6]);
+/* Before such a call, its path and how copied where the program cannot
+ * change them: -ETXTBSY if it names one of them (or the kernel's own
+ * answer, EACCES or EROFS, where the caller may not write it), else 0. */
 long runtime_files_before(long nr, const long a[6]);
 /* After an open that returned fd: -ETXTBSY (fd closed) if fd is one of them,
  * open for writing, else fd. */

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/futex.h>
 #include <linux/ioctl.h>
+#include <linux/openat2.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/ipc.h>
@@ -497,6 +499,9 @@ static long check_who(struct guest *g, long nr, const long a[6])
 	case SYS_ioprio_get:
 	case SYS_ioprio_set:
 		return a[0] == 1 /* IOPRIO_WHO_PROCESS */ && sysargs_runtime_thread(g, a[1]) ? -ESRCH : 0;
+	case SYS_fanotify_init: /* its events would hand over descriptors open for writing,
+				 * dune's files among them (runtime_files.h) */
+		return (a[1] & O_ACCMODE) != O_RDONLY ? -EPERM : 0;
 	case SYS_prctl: /* PR_SET_SECCOMP: a filter, or strict mode, as seccomp() */
 		return a[0] == 22 ? -EINVAL : 0;
 	case SYS_process_vm_readv:
@@ -529,6 +534,57 @@ long sysargs_check_registers(struct guest *g, long nr, const long a[6])
 	return check_who(g, nr, a);
 }
 
+/* A path the kernel will read, copied (up to PATH_MAX bytes) so that the
+ * file checked is the file opened. *out: the copy, or the program's own
+ * pointer where no NUL comes in PATH_MAX bytes (the kernel answers
+ * ENAMETOOLONG). */
+static long copy_path(struct scratch *s, uint64_t addr, uint64_t *out)
+{
+	char *p = take(s, PATH_MAX);
+
+	if (!p)
+		return -ENOMEM;
+	for (size_t done = 0, chunk; done < PATH_MAX; done += chunk) {
+		chunk = PAGE_SIZE - ((addr + done) & (PAGE_SIZE - 1));
+		chunk = chunk < PATH_MAX - done ? chunk : PATH_MAX - done;
+		if (!copy_in(p + done, addr + done, chunk))
+			return -EFAULT;
+		if (memchr(p + done, 0, chunk)) {
+			*out = (uint64_t)p;
+			return 0;
+		}
+	}
+	*out = addr;
+	return 0;
+}
+
+/* An open for writing, a truncation: the path (and openat2's how) are
+ * copied first, then the file they name is checked (runtime_files.h). */
+static long check_runtime_files(struct scratch *s, long nr, long a[6])
+{
+	int path = nr == SYS_openat || nr == SYS_openat2;
+	uint64_t copy;
+	long r;
+
+	if (nr != SYS_open && nr != SYS_openat && nr != SYS_openat2 && nr != SYS_creat &&
+	    nr != SYS_truncate)
+		return 0;
+	if (nr == SYS_openat2) {
+		/* The kernel's own EFAULT, E2BIG or EINVAL for a size it refuses. */
+		if ((uint64_t)a[3] < sizeof(struct open_how) || (uint64_t)a[3] > PAGE_SIZE)
+			return 0;
+		if (!(copy = (uint64_t)copy_new(s, (uint64_t)a[2], (size_t)a[3], &r)))
+			return r;
+		a[2] = (long)copy;
+	}
+	if (!runtime_files_writes(nr, a))
+		return 0;
+	if ((r = copy_path(s, (uint64_t)a[path], &copy)))
+		return r;
+	a[path] = (long)copy;
+	return runtime_files_before(nr, a);
+}
+
 long sysargs_prepare(struct guest *g, uint8_t **scratch, long nr, long a[6])
 {
 	const struct sysargs_rule *rule;
@@ -540,7 +596,7 @@ long sysargs_prepare(struct guest *g, uint8_t **scratch, long nr, long a[6])
 		return r;
 	if ((nr == SYS_io_uring_setup || nr == SYS_io_setup) && !g->policy.async_io_allowed)
 		return -EPERM; /* the kernel would write memory later, unchecked */
-	if ((r = enforce_refused(g, nr, a)) || (r = runtime_files_before(nr, a)))
+	if ((r = enforce_refused(g, nr, a)))
 		return r;
 	rule = sysargs_rule(nr);
 	for (int i = 0; i < 6; i++) {
@@ -572,7 +628,7 @@ long sysargs_prepare(struct guest *g, uint8_t **scratch, long nr, long a[6])
 			return r;
 		a[i] = (long)copy;
 	}
-	return 0;
+	return check_runtime_files(&s, nr, a);
 }
 
 void sysargs_finish(long nr, const long orig[6], const long a[6], long ret)

@@ -244,6 +244,11 @@ Test(escape, the_runtimes_libc_data_is_not_the_hosts_to_read_exitless)
 	same_as_native("libc-data", "DUNE_FORWARD=exitless");
 }
 
+Test(escape, the_runtimes_libc_data_zeroed_is_not_the_hosts_to_read)
+{
+	same_as_native("libc-data-zero", "DUNE_FORWARD=exit");
+}
+
 /* Natively MAP_FIXED over a free page succeeds; the runtime's page cannot
  * be given, so dune says there is no memory for it. */
 Test(escape, map_fixed_over_the_runtime_fails)

@@ -235,7 +235,7 @@ static int confine_paths(void)
 	printf("mount: %s\n", r ? strerror(errno) : "ok");
 	r = syscall(SYS_umount2, "/nonexistent-dune-test", 0);
 	printf("umount2: %s\n", r ? strerror(errno) : "ok");
-	r = syscall(SYS_open_tree, AT_FDCWD, "/nonexistent-dune-test", 0);
+	r = syscall(SYS_open_tree, AT_FDCWD, "/nonexistent-dune-test", 1 /* OPEN_TREE_CLONE */);
 	printf("open_tree: %s\n", r < 0 ? strerror(errno) : "ok");
 	r = syscall(SYS_fsopen, "nonexistent-dune-test", 0);
 	printf("fsopen: %s\n", r < 0 ? strerror(errno) : "ok");
@@ -326,6 +326,13 @@ static int runtime_files(const char *dir)
 	attempt("open O_RDONLY|O_TRUNC", open(lib, O_RDONLY | O_TRUNC));
 	attempt("creat", creat(lib, 0755));
 	attempt("openat2 O_TRUNC", syscall(SYS_openat2, AT_FDCWD, lib, &how, sizeof(how)));
+	/* "/" is DIR: a check that resolved the path from the real root would
+	 * find no such file. */
+	fd = open(dir, O_PATH | O_DIRECTORY);
+	how.resolve = RESOLVE_IN_ROOT;
+	attempt("openat2 O_TRUNC, RESOLVE_IN_ROOT",
+		syscall(SYS_openat2, fd, "/libduneaudit.so", &how, sizeof(how)));
+	close(fd);
 	attempt("truncate", truncate(lib, 0));
 	attempt("a hard link, O_RDWR", open(alias, O_RDWR));
 	fd = open(lib, O_RDONLY);

@@ -19,6 +19,7 @@
  *   escape_kernel procmem   /proc/PID/mem in its spellings (dune: refused)
  *   escape_kernel refused   calls dune never makes for a program
  *   escape_kernel libc-data the runtime's libc and Zydis scribbled over, then work
+ *   escape_kernel libc-data-zero  the same, with zeros
  *   escape_kernel mkdir DIR the policy still holds: mkdir DIR
  */
 #include <dirent.h>
@@ -437,10 +438,10 @@ static void refused(void)
 }
 
 /* Fill the writable memory of a library of the runtime's own namespace with
- * 'A', past the part ld.so made read-only (RELRO). Only where dune entered
+ * byte, past the part ld.so made read-only (RELRO). Only where dune entered
  * through LD_AUDIT does the runtime have a libc of its own; through
  * LD_PRELOAD it is the program's, and natively there is none. */
-static void scribble(const char *name)
+static void scribble(const char *name, int byte)
 {
 	const ElfW(Phdr) *ph = NULL;
 	int n = 0;
@@ -459,7 +460,7 @@ static void scribble(const char *name)
 			continue;
 		start = start > relro_end ? start : relro_end;
 		if (start < end)
-			memset((void *)start, 'A', end - start);
+			memset((void *)start, byte, end - start);
 	}
 }
 
@@ -485,8 +486,10 @@ static void *thread_getpid(void *arg)
 /* The runtime's libc and Zydis keep their data where the program can write
  * it: the host side must not read any of it. Scribbled over, every kind of
  * work the runtime does on the host still goes as natively: forwarded and
- * refused calls, threads, fork, exec, signals, a fault. */
-static void libc_data(void)
+ * refused calls, threads, fork, exec, signals, a fault. With zeros, libc's
+ * memcpy takes its loop for large copies for any size, which would run a
+ * signal frame's copy off the end of the host's buffer. */
+static void libc_data(int byte)
 {
 	char *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pthread_t t;
@@ -494,8 +497,8 @@ static void libc_data(void)
 	int status = -1;
 	pid_t child;
 
-	scribble("/libc.so");
-	scribble("/libZydis");
+	scribble("/libc.so", byte);
+	scribble("/libZydis", byte);
 	say("getpid", syscall(SYS_getpid) > 0 ? 0 : -1);
 	say("number 500", syscall(500));
 	say("thread", pthread_create(&t, NULL, thread_getpid, (void *)(long)getpid()) ||
@@ -548,7 +551,9 @@ int main(int argc, char **argv)
 	else if (!strcmp(argv[1], "refused"))
 		refused();
 	else if (!strcmp(argv[1], "libc-data"))
-		libc_data();
+		libc_data('A');
+	else if (!strcmp(argv[1], "libc-data-zero"))
+		libc_data(0);
 	else
 		return 2;
 	if (argc > 2)
