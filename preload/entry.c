@@ -19,6 +19,7 @@
 #include "fds.h"
 #include "forward.h"
 #include "guest.h"
+#include "host_imports.h"
 #include "loader.h"
 #include "log.h"
 #include "memory.h"
@@ -117,6 +118,9 @@ void dune_preload_init(void)
 	rewrite_init();
 	enforce_init(g);
 	runtime_files_init();
+	if ((r = host_imports_bind()))
+		dune_fatal("cannot bind the instruction decoder's calls into libc to the runtime's own: %s",
+			   strerror(-r));
 	if ((unconfinable = exec_init(environ))) {
 		enforce_backend_unavailable(g, unconfinable); /* returns only to run natively */
 		errno = saved_errno;

@@ -58,7 +58,7 @@ struct own_file {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	struct timespec mtime; /* with size: the file's bytes as this process found them */
+	struct timespec ctime; /* with size: the file as this process found it (no one sets ctime) */
 };
 static struct own_file runtime_file, audit_file;
 static bool entered_by_audit; /* this runtime is LD_AUDIT's, not LD_PRELOAD's */
@@ -122,7 +122,7 @@ static bool own_file_stat(struct own_file *f)
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->size = st.st_size;
-	f->mtime = st.st_mtim;
+	f->ctime = st.st_ctim;
 	return true;
 }
 
@@ -270,21 +270,25 @@ static const char *file_unusable(const struct own_file *f)
 		return "a space or a colon, which split LD_AUDIT and LD_PRELOAD, is in the path of";
 	if (raw_syscall2(SYS_stat, f->path, &st) || st.st_dev != f->dev || st.st_ino != f->ino)
 		return "dune's file is no longer where this process found it:";
-	if (st.st_size != f->size || st.st_mtim.tv_sec != f->mtime.tv_sec ||
-	    st.st_mtim.tv_nsec != f->mtime.tv_nsec)
+	if (st.st_size != f->size || st.st_ctim.tv_sec != f->ctime.tv_sec ||
+	    st.st_ctim.tv_nsec != f->ctime.tv_nsec)
 		return "dune's file changed since this process started:";
 	if (raw_syscall2(SYS_access, f->path, R_OK))
 		return "ld.so could not read dune's file";
 	return NULL;
 }
 
-/* ld.so looks for the runtime (the audit module's DT_NEEDED) in the
- * module's directory's glibc-hwcaps subdirectories first, for each level of
- * the x86-64 ABI the CPU has: a program that may write there could put its
- * own library in dune's place. */
+/* ld.so looks for the runtime (the audit module's DT_NEEDED) in
+ * subdirectories of the module's directory first: glibc-hwcaps, for each
+ * level of the x86-64 ABI the CPU has, and (glibc before 2.37) the legacy
+ * tls and platform ones. A program that may write there could put its own
+ * library in dune's place. */
 static bool hwcaps_beside(const struct own_file *f)
 {
-	static const char *const levels[] = { "x86-64-v4", "x86-64-v3", "x86-64-v2" };
+	static const char *const levels[] = {
+		"glibc-hwcaps/x86-64-v4", "glibc-hwcaps/x86-64-v3", "glibc-hwcaps/x86-64-v2",
+		"tls/x86_64/x86_64", "tls/x86_64", "tls", "x86_64/x86_64", "x86_64",
+	};
 	char path[PATH_MAX + sizeof("/glibc-hwcaps/x86-64-v4/libdunepre.so")];
 	const char *slash = strrchr(f->path, '/');
 	struct stat st;
@@ -293,7 +297,7 @@ static bool hwcaps_beside(const struct own_file *f)
 		char *p = path + (slash - f->path);
 
 		memcpy(path, f->path, (size_t)(slash - f->path));
-		p = stpcpy(p, "/glibc-hwcaps/");
+		*p++ = '/';
 		p = stpcpy(p, levels[i]);
 		strcpy(p, "/libdunepre.so");
 		if (raw_syscall2(SYS_lstat, path, &st) != -ENOENT)
@@ -319,7 +323,8 @@ static const char *dune_unusable(const char **file)
 	if ((why = file_unusable(&audit_file)))
 		return why;
 	if (hwcaps_beside(&audit_file))
-		return "ld.so would load a libdunepre.so in a glibc-hwcaps directory first, beside";
+		return "ld.so would load a libdunepre.so in a subdirectory (glibc-hwcaps, tls, x86_64) "
+		       "first, beside";
 	return NULL;
 }
 

@@ -95,8 +95,10 @@ long runtime_files_before(long nr, const long a[6])
 	long fd = resolve(nr, a), r = 0;
 	struct stat st;
 
+	/* Nothing there yet: the call may make a new file. Any other failure
+	 * (no descriptor left, say) is the answer: the file is unknown. */
 	if (fd < 0)
-		return 0; /* nothing there yet, or the kernel's own answer */
+		return fd == -ENOENT ? 0 : fd;
 	if (!raw_syscall2(SYS_fstat, fd, &st) && runtime_files_holds(st.st_dev, st.st_ino)) {
 		/* What the kernel answers one who may not write the file, else
 		 * what it answers a write to a program that runs. */

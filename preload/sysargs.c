@@ -535,9 +535,7 @@ long sysargs_check_registers(struct guest *g, long nr, const long a[6])
 }
 
 /* A path the kernel will read, copied (up to PATH_MAX bytes) so that the
- * file checked is the file opened. *out: the copy, or the program's own
- * pointer where no NUL comes in PATH_MAX bytes (the kernel answers
- * ENAMETOOLONG). */
+ * file checked is the file opened. *out: the copy. */
 static long copy_path(struct scratch *s, uint64_t addr, uint64_t *out)
 {
 	char *p = take(s, PATH_MAX);
@@ -554,8 +552,7 @@ static long copy_path(struct scratch *s, uint64_t addr, uint64_t *out)
 			return 0;
 		}
 	}
-	*out = addr;
-	return 0;
+	return -ENAMETOOLONG; /* no NUL in PATH_MAX bytes: as the kernel answers */
 }
 
 /* An open for writing, a truncation: the path (and openat2's how) are

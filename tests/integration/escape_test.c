@@ -244,6 +244,17 @@ Test(escape, the_runtimes_libc_data_is_not_the_hosts_to_read_exitless)
 	same_as_native("libc-data", "DUNE_FORWARD=exitless");
 }
 
+/* Zydis, which the host side runs, calls memcpy and the rest: the
+ * runtime's own, not libc's, whose loops depend on libc's data. */
+Test(escape, the_decoders_calls_into_libc_are_the_runtimes_own)
+{
+	answers_under_dune("zydis-imports", "Zydis's memcpy: dune\n"
+					    "Zydis's memset: dune\n"
+					    "Zydis's strlen: dune\n"
+					    "Zydis's __stack_chk_fail: dune\n"
+					    "Zydis's __assert_fail: dune\n");
+}
+
 Test(escape, the_runtimes_libc_data_zeroed_is_not_the_hosts_to_read)
 {
 	same_as_native("libc-data-zero", "DUNE_FORWARD=exit");

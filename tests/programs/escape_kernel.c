@@ -20,6 +20,7 @@
  *   escape_kernel refused   calls dune never makes for a program
  *   escape_kernel libc-data the runtime's libc and Zydis scribbled over, then work
  *   escape_kernel libc-data-zero  the same, with zeros
+ *   escape_kernel zydis-imports   where Zydis's calls into libc go (dune only)
  *   escape_kernel mkdir DIR the policy still holds: mkdir DIR
  */
 #include <dirent.h>
@@ -526,6 +527,74 @@ static void libc_data(int byte)
 	signal(SIGSEGV, SIG_DFL);
 }
 
+/* Where the runtime's Zydis calls memcpy and the rest: the library that
+ * holds the function its GOT slot names. libdunepre.so by its program
+ * headers (ld.so's dladdr would read its hidden tables); any other by
+ * dladdr, which sees every namespace. */
+static void zydis_imports(void)
+{
+	static const char *const names[] = { "memcpy", "memset", "strlen", "__stack_chk_fail",
+					      "__assert_fail" };
+	const ElfW(Phdr) *ph = NULL;
+	int n = 0;
+	uintptr_t base = find_in_runtime_namespace("/libZydis", &ph, &n);
+	const ElfW(Dyn) *d = NULL;
+	const ElfW(Sym) *symtab = NULL;
+	const char *strtab = NULL;
+	const ElfW(Rela) *rela[2] = { NULL, NULL };
+	size_t size[2] = { 0, 0 };
+	const ElfW(Phdr) *rph = NULL;
+	int rn = 0;
+	uintptr_t rbase = find_runtime(&rph, &rn), rlo = UINTPTR_MAX, rhi = 0;
+
+	for (int i = 0; i < rn; i++)
+		if (rph[i].p_type == PT_LOAD) {
+			rlo = rbase + rph[i].p_vaddr < rlo ? rbase + rph[i].p_vaddr : rlo;
+			rhi = rbase + rph[i].p_vaddr + rph[i].p_memsz > rhi ?
+				      rbase + rph[i].p_vaddr + rph[i].p_memsz : rhi;
+		}
+
+	for (int i = 0; i < n; i++)
+		if (ph[i].p_type == PT_DYNAMIC)
+			d = (const ElfW(Dyn) *)(base + ph[i].p_vaddr);
+	for (; d && d->d_tag != DT_NULL; d++) {
+		uintptr_t v = d->d_un.d_ptr < base ? base + d->d_un.d_ptr : d->d_un.d_ptr;
+
+		if (d->d_tag == DT_SYMTAB)
+			symtab = (const ElfW(Sym) *)v;
+		else if (d->d_tag == DT_STRTAB)
+			strtab = (const char *)v;
+		else if (d->d_tag == DT_RELA)
+			rela[0] = (const ElfW(Rela) *)v;
+		else if (d->d_tag == DT_RELASZ)
+			size[0] = d->d_un.d_val;
+		else if (d->d_tag == DT_JMPREL)
+			rela[1] = (const ElfW(Rela) *)v;
+		else if (d->d_tag == DT_PLTRELSZ)
+			size[1] = d->d_un.d_val;
+	}
+	for (size_t k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		const char *from = "not found";
+
+		for (int t = 0; symtab && strtab && t < 2; t++)
+			for (size_t i = 0; rela[t] && i < size[t] / sizeof(ElfW(Rela)); i++) {
+				const ElfW(Rela) *r = &rela[t][i];
+				uintptr_t to;
+				Dl_info info;
+
+				if (!ELF64_R_SYM(r->r_info) ||
+				    strcmp(strtab + symtab[ELF64_R_SYM(r->r_info)].st_name, names[k]))
+					continue;
+				to = *(uintptr_t *)(base + r->r_offset);
+				if (to >= rlo && to < rhi)
+					from = "dune";
+				else if (dladdr((void *)to, &info) && info.dli_fname)
+					from = strstr(info.dli_fname, "/libc.so") ? "libc" : info.dli_fname;
+			}
+		printf("Zydis's %s: %s\n", names[k], from);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2)
@@ -554,6 +623,8 @@ int main(int argc, char **argv)
 		libc_data('A');
 	else if (!strcmp(argv[1], "libc-data-zero"))
 		libc_data(0);
+	else if (!strcmp(argv[1], "zydis-imports"))
+		zydis_imports();
 	else
 		return 2;
 	if (argc > 2)
