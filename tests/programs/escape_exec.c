@@ -308,9 +308,30 @@ static void exec_child(const char *what)
 		printf("%s: ok\n", what);
 }
 
+/* DIR/SUB (and DIR/SUB2)/libdunepre.so: any library will do in dune's
+ * place, ld.so would load it and the image would run without dune. Then
+ * an exec, and the library is gone again. */
+static int plant(const char *dir, const char *sub, const char *sub2)
+{
+	char path[PATH_MAX + 64], what[64];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, sub);
+	mkdir(path, 0755);
+	if (sub2) {
+		snprintf(path, sizeof(path), "%s/%s", dir, sub2);
+		mkdir(path, 0755);
+	}
+	strcat(path, "/libdunepre.so");
+	if (symlink("/lib/x86_64-linux-gnu/libm.so.6", path))
+		return -1;
+	snprintf(what, sizeof(what), "exec with %s planted", sub);
+	exec_child(what);
+	return unlink(path);
+}
+
 static int runtime_files(const char *dir)
 {
-	char lib[PATH_MAX], audit[PATH_MAX], alias[PATH_MAX], proc[64], hw[PATH_MAX + 32];
+	char lib[PATH_MAX], audit[PATH_MAX], alias[PATH_MAX], proc[64];
 	struct open_how how = { .flags = O_RDONLY | O_TRUNC };
 	struct stat before, after;
 	Dl_info libc;
@@ -346,25 +367,9 @@ static int runtime_files(const char *dir)
 	       after.st_mtim.tv_nsec == before.st_mtim.tv_nsec ? "yes" : "no");
 	fflush(stdout);
 	exec_child("exec");
-	/* Any library will do in dune's place: ld.so would load it, and the
-	 * image would run without dune. */
-	snprintf(hw, sizeof(hw), "%s/glibc-hwcaps", dir);
-	mkdir(hw, 0755);
-	snprintf(hw, sizeof(hw), "%s/glibc-hwcaps/x86-64-v2", dir);
-	mkdir(hw, 0755);
-	snprintf(hw, sizeof(hw), "%s/glibc-hwcaps/x86-64-v2/libdunepre.so", dir);
-	if (symlink("/lib/x86_64-linux-gnu/libm.so.6", hw))
-		return report("planting", -1);
-	exec_child("exec with glibc-hwcaps planted");
-	unlink(hw);
 	/* glibc before 2.37 also searches the legacy platform directories. */
-	snprintf(hw, sizeof(hw), "%s/x86_64", dir);
-	mkdir(hw, 0755);
-	snprintf(hw, sizeof(hw), "%s/x86_64/libdunepre.so", dir);
-	if (symlink("/lib/x86_64-linux-gnu/libm.so.6", hw))
+	if (plant(dir, "glibc-hwcaps", "glibc-hwcaps/x86-64-v2") || plant(dir, "x86_64", NULL))
 		return report("planting", -1);
-	exec_child("exec with x86_64 planted");
-	unlink(hw);
 	/* Last: a new link changes the file's ctime, and dune then refuses
 	 * every exec (the file is no longer the one it started with). */
 	if (link(lib, alias))
