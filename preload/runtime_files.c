@@ -50,15 +50,21 @@ bool runtime_files_holds(uint64_t dev, uint64_t ino)
 	return false;
 }
 
+/* With O_PATH the kernel ignores the access mode and O_TRUNC. */
+static bool open_writes(uint64_t flags)
+{
+	return !(flags & O_PATH) && ((flags & O_ACCMODE) != O_RDONLY || (flags & O_TRUNC));
+}
+
 bool runtime_files_writes(long nr, const long a[6])
 {
 	switch (nr) {
 	case SYS_open:
-		return (a[1] & O_ACCMODE) != O_RDONLY || (a[1] & O_TRUNC);
+		return open_writes((uint64_t)a[1]);
 	case SYS_openat:
-		return (a[2] & O_ACCMODE) != O_RDONLY || (a[2] & O_TRUNC);
+		return open_writes((uint64_t)a[2]);
 	case SYS_openat2: /* a[2]: the runtime's copy of struct open_how */
-		return ((const struct open_how *)a[2])->flags & (O_ACCMODE | O_TRUNC);
+		return open_writes(((const struct open_how *)a[2])->flags);
 	case SYS_creat:
 	case SYS_truncate:
 		return true;
@@ -103,7 +109,7 @@ long runtime_files_before(long nr, const long a[6])
 		/* What the kernel answers one who may not write the file, else
 		 * what it answers a write to a program that runs. */
 		r = raw_syscall6(SYS_faccessat2, fd, (long)"", W_OK, AT_EMPTY_PATH | AT_EACCESS, 0, 0);
-		r = r ? r : -ETXTBSY;
+		r = r && r != -ENOSYS ? r : -ETXTBSY; /* ENOSYS: before Linux 5.8 */
 	}
 	raw_syscall1(SYS_close, fd);
 	return r;
