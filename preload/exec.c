@@ -146,14 +146,14 @@ static void find_own_files(void)
 		return;
 	if (!own_file_stat(&runtime_file))
 		return;
-	runtime_files_add(runtime_file.path);
+	runtime_files_add(runtime_file.dev, runtime_file.ino);
 	slash = strrchr(runtime_file.path, '/');
 	if ((size_t)(slash - runtime_file.path) + sizeof("/" AUDIT_NAME) > sizeof(audit_file.path))
 		return;
 	memcpy(audit_file.path, runtime_file.path, (size_t)(slash - runtime_file.path));
 	strcpy(audit_file.path + (slash - runtime_file.path), "/" AUDIT_NAME);
 	if (own_file_stat(&audit_file))
-		runtime_files_add(audit_file.path);
+		runtime_files_add(audit_file.dev, audit_file.ino);
 }
 
 /* The DUNE_* settings, copied into runtime memory: the program may write

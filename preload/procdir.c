@@ -160,16 +160,6 @@ void procdir_after(long nr, const long a[6], long ret)
 	}
 }
 
-/* The first key (len bytes) in buf (n bytes), or NULL. libc's memmem calls
- * through libc's own PLT, whose slots are memory the program can write. */
-static char *find(char *buf, long n, const char *key, long len)
-{
-	for (long i = 0; i + len <= n; i++)
-		if (buf[i] == key[0] && !memcmp(buf + i, key, (size_t)len))
-			return buf + i;
-	return NULL;
-}
-
 /* The Threads: line of a whole status file in buf (n bytes) gives count
  * instead: the runtime's threads are not the program's. New length, never
  * more than n (a thread being made may count already). */
@@ -178,7 +168,7 @@ static long rewrite_threads(char *buf, long n, long cap, long count)
 	static const char key[] = "\nThreads:\t";
 	char digits[24];
 	int len = procdir_format_ulong(digits, (unsigned long)count);
-	char *at = find(buf, n, key, sizeof(key) - 1), *num, *end;
+	char *at = memmem(buf, (size_t)n, key, sizeof(key) - 1), *num, *end; /* string.c's */
 
 	if (!at)
 		return n;

@@ -19,21 +19,19 @@ static struct {
 } files[MAX_FILES];
 static int nr_files; /* written only before the program runs */
 
-void runtime_files_add(const char *path)
+void runtime_files_add(uint64_t dev, uint64_t ino)
 {
-	struct stat st;
-
-	if (!path || !path[0] || nr_files == MAX_FILES || raw_syscall2(SYS_stat, path, &st))
-		return;
-	if (!runtime_files_holds(st.st_dev, st.st_ino))
-		files[nr_files].dev = st.st_dev, files[nr_files++].ino = st.st_ino;
+	if (nr_files < MAX_FILES && !runtime_files_holds(dev, ino))
+		files[nr_files].dev = dev, files[nr_files++].ino = ino;
 }
 
 static int add_host_library(struct dl_phdr_info *info, size_t size, void *unused)
 {
+	struct stat st;
+
 	(void)size, (void)unused;
-	if (spans_host_library(info->dlpi_name))
-		runtime_files_add(info->dlpi_name);
+	if (spans_host_library(info->dlpi_name) && !raw_syscall2(SYS_stat, info->dlpi_name, &st))
+		runtime_files_add(st.st_dev, st.st_ino);
 	return 0;
 }
 

@@ -16,8 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* While the runtime starts: remember the file at path. */
-void runtime_files_add(const char *path);
+/* While the runtime starts: remember a file by its device and inode. */
+void runtime_files_add(uint64_t dev, uint64_t ino);
 /* While the runtime starts: remember the host libraries of its namespace. */
 void runtime_files_init(void);
 /* Is the file (its device and inode) one of them? */

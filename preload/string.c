@@ -3,8 +3,8 @@
  * libc's are not pure enough for the host side: memcpy and memmove choose
  * their loop by thresholds in libc's writable data (a program that lowered
  * __x86_shared_non_temporal_threshold sent a 1 KiB copy into the loop for
- * large ones, which then ran past the end of its buffer), and strstr or
- * strcspn call helpers through libc's lazily bound PLT, whose slots the
+ * large ones, which then ran past the end of its buffer), and strstr,
+ * memmem or strcspn call helpers through libc's lazily bound PLT, whose slots the
  * program can write. These read their arguments and nothing else. They are
  * hidden: the runtime's own calls, the compiler's struct copies included,
  * bind to them at link time, and no other object sees them.
@@ -157,4 +157,14 @@ HIDDEN char *strstr(const char *hay, const char *needle)
 		if (!strncmp(hay, needle, n))
 			return (char *)hay;
 	return n ? NULL : (char *)hay;
+}
+
+HIDDEN void *memmem(const void *hay, size_t n, const void *needle, size_t len)
+{
+	const unsigned char *h = hay;
+
+	for (size_t i = 0; i + len <= n; i++)
+		if (!memcmp(h + i, needle, len))
+			return (void *)(h + i);
+	return NULL;
 }

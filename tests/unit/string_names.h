@@ -16,3 +16,4 @@
 #define strcspn rt_strcspn
 #define strpbrk rt_strpbrk
 #define strstr rt_strstr
+#define memmem rt_memmem

@@ -20,6 +20,7 @@ char *rt_strcpy(char *, const char *);
 size_t rt_strcspn(const char *, const char *);
 char *rt_strpbrk(const char *, const char *);
 char *rt_strstr(const char *, const char *);
+void *rt_memmem(const void *, size_t, const void *, size_t);
 
 static int sign(int x)
 {
@@ -83,6 +84,9 @@ Test(string, comparisons_and_searches_match_libc)
 			cr_assert_eq(sign(rt_strncmp(s[i], s[j], 2)), sign(strncmp(s[i], s[j], 2)));
 			cr_assert_eq(sign(rt_memcmp(s[i], s[j], 1)), sign(memcmp(s[i], s[j], 1)));
 			cr_assert_eq(rt_strstr(s[i], s[j]), strstr(s[i], s[j]), "%zu %zu", i, j);
+			for (size_t k = 0; k <= strlen(s[j]); k++)
+				cr_assert_eq(rt_memmem(s[i], strlen(s[i]) + 1, s[j], k),
+					     memmem(s[i], strlen(s[i]) + 1, s[j], k), "%zu %zu %zu", i, j, k);
 		}
 	}
 }
